@@ -1,0 +1,213 @@
+"""The rule engine: text -> matches and signals.
+
+Every rule runs on every text (signals count all apologies and negations whatever the caller
+selected); the selection then decides which matches are reported.
+"""
+
+from __future__ import annotations
+
+import string
+from collections import defaultdict
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from replyscore.model.context import Candidate, TextContext
+from replyscore.model.detectors import DETECTORS, find_promises
+from replyscore.model.patterns import Pattern
+from replyscore.model.report import Match, Report, TraceStep
+from replyscore.model.rulebook import Exclusion, Rule, Rulebook, RuleSelection
+from replyscore.model.text import Token, analyze
+
+LEXICON_DIR = Path(__file__).with_name("lexicon")
+
+
+class InvalidTextError(ValueError):
+    pass
+
+
+def validate_text(text: object) -> str:
+    if not isinstance(text, str):
+        raise InvalidTextError(f"text must be a string, not {type(text).__name__}")
+    if not text.strip():
+        raise InvalidTextError("text is empty")
+    return text
+
+
+def _fill(template: str, slots: Mapping[str, str]) -> str | None:
+    """Fill {slot}s of a replacement; None when a slot has no value."""
+    names = [name for _, name, _, _ in string.Formatter().parse(template) if name]
+    if any(name not in slots for name in names):
+        return None
+    return template.format_map(slots)
+
+
+class Checker:
+    def __init__(self, rulebook: Rulebook | None = None) -> None:
+        self.rulebook = rulebook or Rulebook.load(detectors=DETECTORS)
+        self._by_lemma: dict[str, list[tuple[Rule, Pattern]]] = defaultdict(list)
+        self._by_form: dict[str, list[tuple[Rule, Pattern]]] = defaultdict(list)
+        self._unanchored: list[tuple[Rule, Pattern]] = []
+        for rule in self.rulebook.rules:
+            for pattern in rule.patterns:
+                first = pattern.elements[0]
+                if first.lemmas:
+                    for lemma in first.lemmas:
+                        self._by_lemma[lemma].append((rule, pattern))
+                elif first.forms:
+                    for form in first.forms:
+                        self._by_form[form].append((rule, pattern))
+                else:
+                    self._unanchored.append((rule, pattern))
+        lexicon = yaml.safe_load((LEXICON_DIR / "negation.yaml").read_text(encoding="utf-8"))
+        self._negation_words = frozenset(lexicon["words"])
+        self._negation_idioms = tuple(Pattern.parse(p) for p in lexicon["idioms"])
+        promise_rule = next(r for r in self.rulebook.rules if r.detector == "promise_without_deadline")
+        self._promise_verbs = frozenset(promise_rule.params["verbs"])
+
+    # -- finding candidates -------------------------------------------------------------------
+
+    def _pattern_candidates(self, ctx: TextContext) -> Iterator[Candidate]:
+        for s_index, words in enumerate(ctx.words):
+            for i, token in enumerate(words):
+                tried = self._by_lemma.get(token.lemma, []) + self._by_form.get(token.key, []) + self._unanchored
+                for rule, pattern in tried:
+                    trail = pattern.match_at(words, i)
+                    if trail:
+                        steps = tuple(TraceStep(t.text, t.lemma, e.source) for t, e in trail)
+                        yield Candidate(rule.id, trail[0][0].start, trail[-1][0].end, s_index, steps)
+
+    def _regex_candidates(self, ctx: TextContext, rule: Rule) -> Iterator[Candidate]:
+        for regex in rule.regexes:
+            for m in regex.finditer(ctx.text):
+                if m.end() > m.start():
+                    step = TraceStep(m.group(), "", f"regex {regex.pattern}")
+                    yield Candidate(rule.id, m.start(), m.end(), ctx.sentence_at(m.start()), (step,))
+
+    def _candidates(self, ctx: TextContext) -> Iterator[Candidate]:
+        yield from self._pattern_candidates(ctx)
+        for rule in self.rulebook.rules:
+            yield from self._regex_candidates(ctx, rule)
+            if rule.detector:
+                yield from DETECTORS[rule.detector](ctx, rule.id, rule.params)
+
+    # -- exceptions ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _excluded_by(ctx: TextContext, cand: Candidate, exc: Exclusion) -> bool:
+        if exc.matched and ctx.text[cand.start:cand.end].lower().replace("ё", "е") in exc.matched:
+            return True
+        sentence = ctx.sentence(cand.sentence)
+        if exc.sentence_has_time and ctx.has_time(sentence.start, sentence.end):
+            return True
+        if exc.scope == "sentence":
+            lo, hi = sentence.start, sentence.end
+        elif exc.scope == "before":
+            lo, hi = max(0, cand.start - exc.window), cand.start
+        elif exc.scope == "after":
+            lo, hi = cand.end, cand.end + exc.window
+        else:
+            lo, hi = cand.start, cand.end
+        if exc.regex is not None:
+            region_lo = lo if exc.scope != "overlap" else max(0, lo - exc.window)
+            region_hi = hi if exc.scope != "overlap" else hi + exc.window
+            for m in exc.regex.finditer(ctx.text, region_lo, region_hi):
+                if exc.scope != "overlap" or (m.start() < hi and m.end() > lo):
+                    return True
+        if exc.pattern is not None:
+            words = ctx.words[cand.sentence]
+            for i in range(len(words)):
+                trail = exc.pattern.match_at(words, i)
+                if trail and trail[0][0].start < hi and trail[-1][0].end > lo:
+                    return True
+        return False
+
+    def _keep(self, ctx: TextContext, cand: Candidate) -> bool:
+        rule = self.rulebook.by_id[cand.rule_id]
+        return not any(self._excluded_by(ctx, cand, exc) for exc in rule.exceptions)
+
+    # -- assembling the report ----------------------------------------------------------------
+
+    @staticmethod
+    def _dedupe(cands: list[Candidate]) -> list[Candidate]:
+        """One match per rule and span: overlapping hits of the same rule merge into the first, longest."""
+        kept: list[Candidate] = []
+        last_end: dict[str, int] = {}
+        for cand in sorted(cands, key=lambda c: (c.start, -(c.end - c.start))):
+            if cand.start < last_end.get(cand.rule_id, -1):
+                continue
+            kept.append(cand)
+            last_end[cand.rule_id] = cand.end
+        return kept
+
+    def _to_match(self, ctx: TextContext, cand: Candidate, nth: int, slots: Mapping[str, str]) -> Match:
+        rule = self.rulebook.by_id[cand.rule_id]
+        severity, message = rule.severity, rule.message
+        if rule.repeat and nth >= rule.repeat.after:
+            severity, message = rule.repeat.severity, rule.repeat.message
+        text = ctx.text[cand.start:cand.end]
+        derived = {"match": text, "lower": text.lower(), "first": text[:1]}
+        filled = (_fill(r, {**slots, **derived}) for r in rule.replacements)
+        public = {**rule.public(), "severity": severity}
+        return Match(cand.start, cand.end - cand.start, text, public, message,
+                     tuple(r for r in filled if r is not None), "rule", cand.trace)
+
+    def _count_negations(self, ctx: TextContext) -> int:
+        count = 0
+        for words in ctx.words:
+            idiom_tokens: set[int] = set()
+            for i in range(len(words)):
+                for idiom in self._negation_idioms:
+                    trail = idiom.match_at(words, i)
+                    if trail:
+                        idiom_tokens.update(t.index for t, _ in trail)
+            count += sum(1 for t in words if t.key in self._negation_words and t.index not in idiom_tokens)
+        return count
+
+    def _signals(self, ctx: TextContext, matches: list[Match]) -> dict[str, Any]:
+        words = ctx.analysis.word_count
+
+        def per_100(n: int) -> float:
+            return round(100.0 * n / words, 2) if words else 0.0
+
+        apologies = sum(1 for m in matches if m.category == "APOLOGY")
+        negations = self._count_negations(ctx)
+        promises = sum(len(find_promises(w, self._promise_verbs)) for w in ctx.words)
+        return {
+            "words": words,
+            "sentences": len(ctx.analysis.sentences),
+            "apology": {"count": apologies, "per_100_words": per_100(apologies)},
+            "negation": {"count": negations, "per_100_words": per_100(negations)},
+            "vague": {"count": sum(1 for m in matches if m.category == "VAGUE")},
+            "promises": {"count": promises,
+                         "without_deadline": sum(1 for m in matches if m.category == "NO_DEADLINE")},
+            "time_expressions": {"count": len(ctx.times), "texts": [t.text for t in ctx.times]},
+        }
+
+    def check(
+        self,
+        text: str,
+        selection: RuleSelection | None = None,
+        slots: Mapping[str, str] | None = None,
+    ) -> Report:
+        """Check one text. `slots` fill replacement templates ({deadline}, ...); ones left unfilled
+        are dropped."""
+        active = {r.id for r in self.rulebook.select(selection or RuleSelection())}
+        ctx = TextContext(analyze(validate_text(text)))
+        kept = self._dedupe([c for c in self._candidates(ctx) if self._keep(ctx, c)])
+        seen: dict[str, int] = defaultdict(int)
+        all_matches = []
+        for cand in kept:
+            all_matches.append(self._to_match(ctx, cand, seen[cand.rule_id], slots or {}))
+            seen[cand.rule_id] += 1
+        signals = self._signals(ctx, all_matches)
+        reported = [m for m in all_matches if m.rule["id"] in active]
+        return Report(text, reported, signals)
+
+
+def tokens_debug(tokens: list[Token]) -> list[dict[str, Any]]:
+    """The token table of the debug view."""
+    return [{"text": t.text, "offset": t.start, "lemma": t.lemma, "pos": t.pos,
+             "grammemes": sorted(t.grammemes)} for t in tokens]
