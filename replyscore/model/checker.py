@@ -97,11 +97,12 @@ class Checker:
 
     @staticmethod
     def _excluded_by(ctx: TextContext, cand: Candidate, exc: Exclusion) -> bool:
-        if exc.matched and ctx.text[cand.start:cand.end].lower().replace("ё", "е") in exc.matched:
-            return True
+        """An exclusion holds when all of its conditions hold."""
         sentence = ctx.sentence(cand.sentence)
-        if exc.sentence_has_time and ctx.has_time(sentence.start, sentence.end):
-            return True
+        if exc.matched and ctx.text[cand.start:cand.end].lower().replace("ё", "е") not in exc.matched:
+            return False
+        if exc.sentence_has_time and not ctx.has_time(sentence.start, sentence.end):
+            return False
         if exc.scope == "sentence":
             lo, hi = sentence.start, sentence.end
         elif exc.scope == "before":
@@ -111,18 +112,17 @@ class Checker:
         else:
             lo, hi = cand.start, cand.end
         if exc.regex is not None:
-            region_lo = lo if exc.scope != "overlap" else max(0, lo - exc.window)
-            region_hi = hi if exc.scope != "overlap" else hi + exc.window
-            for m in exc.regex.finditer(ctx.text, region_lo, region_hi):
-                if exc.scope != "overlap" or (m.start() < hi and m.end() > lo):
-                    return True
+            overlap = exc.scope == "overlap"
+            region = (max(0, lo - exc.window), hi + exc.window) if overlap else (lo, hi)
+            if not any(not overlap or (m.start() < hi and m.end() > lo)
+                       for m in exc.regex.finditer(ctx.text, *region)):
+                return False
         if exc.pattern is not None:
             words = ctx.words[cand.sentence]
-            for i in range(len(words)):
-                trail = exc.pattern.match_at(words, i)
-                if trail and trail[0][0].start < hi and trail[-1][0].end > lo:
-                    return True
-        return False
+            trails = (exc.pattern.match_at(words, i) for i in range(len(words)))
+            if not any(t and t[0][0].start < hi and t[-1][0].end > lo for t in trails):
+                return False
+        return True
 
     def _keep(self, ctx: TextContext, cand: Candidate) -> bool:
         rule = self.rulebook.by_id[cand.rule_id]

@@ -1,7 +1,8 @@
 """Text analysis: tokens and sentences with code-point offsets, lemmas and grammemes.
 
 The input text is first cleaned into an analysis string (zero-width characters removed, non-breaking
-and other exotic spaces turned into plain spaces, combining accents composed). An offset map keeps
+and other exotic spaces turned into plain spaces, combining marks composed or dropped, Latin
+look-alikes inside Cyrillic words read as Cyrillic). An offset map keeps
 every token's span pointing into the original text, so matches always quote what the user wrote.
 """
 
@@ -23,6 +24,8 @@ _NEEDS_CLEANING = re.compile(f"[{_ZERO_WIDTH}{_SPACES}\u0300-\u036f]")
 _LATIN_LOOKALIKES = str.maketrans("aceopxyACEHKMOPTXB", "асеорхуАСЕНКМОРТХВ")
 _CYRILLIC = re.compile("[а-яё]", re.IGNORECASE)
 _LATIN = re.compile("[a-z]", re.IGNORECASE)
+_MIXED_SCRIPT = re.compile("[а-яё][a-z]|[a-z][а-яё]", re.IGNORECASE)
+_WORDS = re.compile(r"\w+")
 
 _WORD = re.compile(r"\w", re.UNICODE)
 
@@ -37,6 +40,13 @@ def _deconfuse(word: str) -> str:
     if _CYRILLIC.search(word) and _LATIN.search(word):
         return word.translate(_LATIN_LOOKALIKES)
     return word
+
+
+def _deconfuse_words(text: str) -> str:
+    """Same length as the text, so offsets stay valid."""
+    if not _MIXED_SCRIPT.search(text):
+        return text
+    return _WORDS.sub(lambda m: _deconfuse(m.group()), text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +70,8 @@ class _Morphology:
         best = parses[0]
         # Grammemes of every reading with the best lemma: "отмените" is both indicative and imperative.
         grammemes = frozenset().union(
-            *(p.tag.grammemes for p in parses if p.normal_form == best.normal_form)
+            *(p.tag.grammemes for p in parses
+              if p.normal_form == best.normal_form and p.tag.POS == best.tag.POS)
         )
         return Morph(fold(best.normal_form), str(best.tag.POS or "UNKN"), grammemes)
 
@@ -124,10 +135,11 @@ def _clean(text: str) -> tuple[str, list[int] | None]:
         if ch in _SPACES:
             ch = " "
         elif unicodedata.combining(ch) and chars:
+            # Compose й and ё from their parts; drop marks with no composed form (stress accents).
             composed = unicodedata.normalize("NFC", chars[-1] + ch)
             if len(composed) == 1:
                 chars[-1] = composed
-                continue
+            continue
         chars.append(ch)
         origin.append(i)
     origin.append(len(text))
@@ -136,6 +148,7 @@ def _clean(text: str) -> tuple[str, list[int] | None]:
 
 def analyze(text: str) -> Analysis:
     clean, origin = _clean(text)
+    clean = _deconfuse_words(clean)
     morph = morphology().parse
 
     def to_original(start: int, stop: int) -> tuple[int, int]:
@@ -148,7 +161,7 @@ def analyze(text: str) -> Analysis:
         first = len(analysis.tokens)
         for tok in razdel.tokenize(sent.text):
             start, end = to_original(sent.start + tok.start, sent.start + tok.stop)
-            key = fold(_deconfuse(tok.text))
+            key = fold(tok.text)
             m = morph(key)
             analysis.tokens.append(
                 Token(len(analysis.tokens), start, end, text[start:end], key, m.lemma, m.pos, m.grammemes,

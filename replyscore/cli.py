@@ -1,0 +1,169 @@
+"""The `replyscore` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator
+from typing import IO, Any
+
+from replyscore.model.checker import Checker, InvalidTextError, tokens_debug
+from replyscore.model.report import Report
+from replyscore.model.rulebook import RuleFileError, RuleSelection, UnknownRuleError
+from replyscore.model.text import analyze
+
+EXIT_USAGE = 2
+
+
+class CliError(Exception):
+    """A problem the user can fix; printed without a traceback."""
+
+
+def _ids(values: list[str] | None) -> list[str]:
+    return [v.strip() for value in values or [] for v in value.split(",") if v.strip()]
+
+
+def _selection(args: argparse.Namespace) -> RuleSelection:
+    return RuleSelection.of(
+        enabled=_ids(args.enable), disabled=_ids(args.disable),
+        enabled_categories=_ids(args.enable_category), disabled_categories=_ids(args.disable_category),
+        enabled_only=args.enabled_only,
+    )
+
+
+def _decode(data: bytes, source: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CliError(f"{source} is not valid UTF-8 (byte 0x{data[exc.start]:02x} at position {exc.start})") from exc
+
+
+def format_report(report: Report, debug: bool = False) -> str:
+    s = report.signals
+    lines = [
+        f"{len(report.matches)} finding(s) · {s['words']} words · "
+        f"apologies {s['apology']['count']} ({s['apology']['per_100_words']}/100 words) · "
+        f"negations {s['negation']['count']} ({s['negation']['per_100_words']}/100 words) · "
+        f"vague {s['vague']['count']} · promises {s['promises']['count']} "
+        f"({s['promises']['without_deadline']} without deadline)"
+    ]
+    for key in ("tone", "css"):
+        if key in report.extra:
+            lines.append(f"{key}: {json.dumps(report.extra[key], ensure_ascii=False)}")
+    for m in report.matches:
+        rule = m.rule
+        lines.append(f"  [{rule['severity']}] {rule['category']}/{rule['id']} "
+                     f"{m.offset}+{m.length} «{m.text}»")
+        lines.append(f"      {m.message}")
+        if m.replacements:
+            lines.append("      → " + " | ".join(repr(r) if not r else r for r in m.replacements))
+        if debug:
+            for step in m.trace:
+                lines.append(f"      · token «{step.token}» lemma «{step.lemma}» met {step.element}")
+    if debug:
+        lines.append("tokens:")
+        lines.extend(f"  {t['offset']:>5} {t['text']!r:<20} {t['lemma']:<18} {t['pos']:<5} "
+                     f"{','.join(t['grammemes'])}" for t in tokens_debug(analyze(report.text).tokens))
+    return "\n".join(lines)
+
+
+def _report_dict(report: Report, debug: bool) -> dict[str, Any]:
+    out = report.to_dict(debug=debug)
+    if debug:
+        out["tokens"] = tokens_debug(analyze(report.text).tokens)
+    return out
+
+
+def _read_jsonl(stream: IO[bytes]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield (line number, parsed object or {'error', 'id'?}) for every non-blank line."""
+    for number, raw in enumerate(stream, start=1):
+        if not raw.strip():
+            continue
+        try:
+            item = json.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            yield number, {"error": f"line {number}: not valid UTF-8"}
+            continue
+        except json.JSONDecodeError as exc:
+            yield number, {"error": f"line {number}: invalid JSON ({exc.msg})"}
+            continue
+        if not isinstance(item, dict):
+            yield number, {"error": f"line {number}: expected a JSON object"}
+            continue
+        yield number, item
+
+
+def run_jsonl(checker: Checker, source: IO[bytes], sink: IO[str], selection: RuleSelection,
+              debug: bool) -> int:
+    errors = 0
+    for number, item in _read_jsonl(source):
+        out: dict[str, Any] = {"id": item.get("id")} if "id" in item else {}
+        if "error" in item and "text" not in item:
+            out["error"] = item["error"]
+        elif not isinstance(item.get("text"), str):
+            out["error"] = f"line {number}: field 'text' must be a string"
+        else:
+            try:
+                out.update(_report_dict(checker.check(item["text"], selection), debug))
+            except InvalidTextError as exc:
+                out["error"] = f"line {number}: {exc}"
+        errors += "error" in out
+        sink.write(json.dumps(out, ensure_ascii=False) + "\n")
+        sink.flush()
+    return errors
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    selection = _selection(args)
+    checker = Checker()
+    checker.rulebook.select(selection)  # unknown ids fail before any input is read
+    if args.jsonl:
+        if args.jsonl == "-":
+            run_jsonl(checker, sys.stdin.buffer, sys.stdout, selection, args.debug)
+        else:
+            try:
+                with open(args.jsonl, "rb") as fh:
+                    run_jsonl(checker, fh, sys.stdout, selection, args.debug)
+            except OSError as exc:
+                raise CliError(f"cannot read {args.jsonl}: {exc.strerror}") from exc
+        return 0
+    text = args.text if args.text is not None else _decode(sys.stdin.buffer.read(), "standard input")
+    report = checker.check(text, selection)
+    if args.json:
+        print(json.dumps(_report_dict(report, args.debug), ensure_ascii=False))
+    else:
+        print(format_report(report, args.debug))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="replyscore", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    check = commands.add_parser("check", help="check a reply (argument or standard input)")
+    check.add_argument("text", nargs="?", help="the reply; read from standard input when omitted")
+    out = check.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="print one JSON report")
+    out.add_argument("--jsonl", metavar="FILE", help="read JSON lines {id, text} from FILE or - ; write one report per line")
+    check.add_argument("--debug", action="store_true", help="show tokens, lemmas and why each rule fired")
+    check.add_argument("--enable", action="append", metavar="IDS", help="rule ids to enable (comma-separated)")
+    check.add_argument("--disable", action="append", metavar="IDS", help="rule ids to disable")
+    check.add_argument("--enable-category", action="append", metavar="IDS", help="categories to enable")
+    check.add_argument("--disable-category", action="append", metavar="IDS", help="categories to disable")
+    check.add_argument("--enabled-only", action="store_true", help="run only the enabled rules and categories")
+    check.set_defaults(func=cmd_check)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except (CliError, InvalidTextError, UnknownRuleError, RuleFileError) as exc:
+        print(f"replyscore: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())
