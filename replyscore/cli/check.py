@@ -1,4 +1,4 @@
-"""The `replyscore` command line."""
+"""`replyscore check`: a readable or JSON report for one reply, or JSON lines in and out."""
 
 from __future__ import annotations
 
@@ -8,17 +8,11 @@ import sys
 from collections.abc import Iterator
 from typing import IO, Any
 
+from replyscore.cli.errors import CliError
 from replyscore.model.checker import Checker, InvalidTextError, tokens_debug
 from replyscore.model.report import Report
-from replyscore.model.rulebook import RuleFileError, RuleSelection, UnknownRuleError
+from replyscore.model.rulebook import RuleSelection
 from replyscore.model.text import analyze
-
-EXIT_USAGE = 2
-
-
-class CliError(Exception):
-    """A problem the user can fix; printed without a traceback."""
-
 
 def _ids(values: list[str] | None) -> list[str]:
     return [v.strip() for value in values or [] for v in value.split(",") if v.strip()]
@@ -137,15 +131,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="replyscore", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-
+def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     check = commands.add_parser("check", help="check a reply (argument or standard input)")
     check.add_argument("text", nargs="?", help="the reply; read from standard input when omitted")
     out = check.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print one JSON report")
-    out.add_argument("--jsonl", metavar="FILE", help="read JSON lines {id, text} from FILE or - ; write one report per line")
+    out.add_argument("--jsonl", metavar="FILE",
+                     help="read JSON lines {id, text} from FILE or - ; write one report per line")
     check.add_argument("--debug", action="store_true", help="show tokens, lemmas and why each rule fired")
     check.add_argument("--enable", action="append", metavar="IDS", help="rule ids to enable (comma-separated)")
     check.add_argument("--disable", action="append", metavar="IDS", help="rule ids to disable")
@@ -153,17 +145,3 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--disable-category", action="append", metavar="IDS", help="categories to disable")
     check.add_argument("--enabled-only", action="store_true", help="run only the enabled rules and categories")
     check.set_defaults(func=cmd_check)
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        return int(args.func(args))
-    except (CliError, InvalidTextError, UnknownRuleError, RuleFileError) as exc:
-        print(f"replyscore: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-
-
-if __name__ == "__main__":
-    sys.exit(main())

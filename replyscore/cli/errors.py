@@ -1,0 +1,2 @@
+class CliError(Exception):
+    """A problem the user can fix; printed without a traceback."""
