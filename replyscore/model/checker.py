@@ -158,12 +158,15 @@ class Checker:
         count = 0
         for words in ctx.words:
             idiom_tokens: set[int] = set()
-            for i in range(len(words)):
-                for idiom in self._negation_idioms:
-                    trail = idiom.match_at(words, i)
-                    if trail:
-                        idiom_tokens.update(t.index for t, _ in trail)
-            count += sum(1 for t in words if t.key in self._negation_words and t.index not in idiom_tokens)
+            for i, token in enumerate(words):
+                if token.key not in self._negation_words:
+                    continue
+                if token.index not in idiom_tokens:
+                    for idiom in self._negation_idioms:
+                        trail = idiom.match_at(words, i)
+                        if trail:
+                            idiom_tokens.update(t.index for t, _ in trail)
+                count += token.index not in idiom_tokens
         return count
 
     def _signals(self, ctx: TextContext, matches: list[Match]) -> dict[str, Any]:
