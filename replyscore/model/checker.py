@@ -19,7 +19,7 @@ from replyscore.model.detectors import DETECTORS, find_promises
 from replyscore.model.patterns import Pattern
 from replyscore.model.report import Match, Report, TraceStep
 from replyscore.model.rulebook import Exclusion, Rule, Rulebook, RuleSelection
-from replyscore.model.text import Token, analyze
+from replyscore.model.text import Token, analyze, fold
 
 LEXICON_DIR = Path(__file__).with_name("lexicon")
 
@@ -61,25 +61,40 @@ class Checker:
                         self._by_form[form].append((rule, pattern))
                 else:
                     self._unanchored.append((rule, pattern))
+        self._regex_rules = tuple(r for r in self.rulebook.rules if r.regexes)
+        self._detectors = tuple((r, DETECTORS[r.detector]) for r in self.rulebook.rules if r.detector)
         lexicon = yaml.safe_load((LEXICON_DIR / "negation.yaml").read_text(encoding="utf-8"))
         self._negation_words = frozenset(lexicon["words"])
         self._negation_idioms = tuple(Pattern.parse(p) for p in lexicon["idioms"])
         promise_rule = next(r for r in self.rulebook.rules if r.detector == "promise_without_deadline")
-        self._promise_verbs = frozenset(promise_rule.params["verbs"])
+        self._promise_words = (
+            frozenset(promise_rule.params["stop"]),
+            frozenset(promise_rule.params["biaspectual"]),
+        )
 
     # -- finding candidates -------------------------------------------------------------------
 
     def _pattern_candidates(self, ctx: TextContext) -> Iterator[Candidate]:
+        by_lemma, by_form, unanchored = self._by_lemma, self._by_form, self._unanchored
         for s_index, words in enumerate(ctx.words):
+            present: set[str] | None = None  # the sentence's lemmas and forms, built on first need
             for i, token in enumerate(words):
-                tried = self._by_lemma.get(token.lemma, []) + self._by_form.get(token.key, []) + self._unanchored
+                tried = by_lemma.get(token.lemma, []) + by_form.get(token.key, []) + unanchored
                 for rule, pattern in tried:
+                    if pattern.needs:
+                        if present is None:
+                            present = {t.lemma for t in words} | {t.key for t in words}
+                        if not pattern.may_match(present):
+                            continue
                     trail = pattern.match_at(words, i)
                     if trail:
                         steps = tuple(TraceStep(t.text, t.lemma, e.source) for t, e in trail)
                         yield Candidate(rule.id, trail[0][0].start, trail[-1][0].end, s_index, steps)
 
-    def _regex_candidates(self, ctx: TextContext, rule: Rule) -> Iterator[Candidate]:
+    @staticmethod
+    def _regex_candidates(ctx: TextContext, rule: Rule, folded: str) -> Iterator[Candidate]:
+        if rule.requires and not any(s in folded for s in rule.requires):
+            return
         for regex in rule.regexes:
             for m in regex.finditer(ctx.text):
                 if m.end() > m.start():
@@ -88,10 +103,11 @@ class Checker:
 
     def _candidates(self, ctx: TextContext) -> Iterator[Candidate]:
         yield from self._pattern_candidates(ctx)
-        for rule in self.rulebook.rules:
-            yield from self._regex_candidates(ctx, rule)
-            if rule.detector:
-                yield from DETECTORS[rule.detector](ctx, rule.id, rule.params)
+        folded = fold(ctx.text)
+        for rule in self._regex_rules:
+            yield from self._regex_candidates(ctx, rule, folded)
+        for rule, detector in self._detectors:
+            yield from detector(ctx, rule.id, rule.params)
 
     # -- exceptions ---------------------------------------------------------------------------
 
@@ -177,7 +193,7 @@ class Checker:
 
         apologies = sum(1 for m in matches if m.category == "APOLOGY")
         negations = self._count_negations(ctx)
-        promises = sum(len(find_promises(w, self._promise_verbs)) for w in ctx.words)
+        promises = sum(len(find_promises(w, *self._promise_words)) for w in ctx.words)
         return {
             "words": words,
             "sentences": len(ctx.analysis.sentences),

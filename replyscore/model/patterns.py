@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from replyscore.model.text import Token, fold
@@ -87,6 +88,9 @@ def parse_element(source: str) -> Element:
 class Pattern:
     source: str
     elements: tuple[Element, ...]
+    # Lemma or form sets of the required words after the first: a sentence lacking any one of them
+    # cannot match, which is cheaper to test than matching.
+    needs: tuple[frozenset[str], ...] = ()
 
     @classmethod
     def parse(cls, source: str) -> Pattern:
@@ -95,7 +99,12 @@ class Pattern:
             raise PatternError("empty pattern")
         if elements[0].gap or elements[0].optional or elements[-1].gap:
             raise PatternError(f"pattern {source!r} must start and end with a required word")
-        return cls(source, elements)
+        needs = tuple(words for e in elements[1:] if not e.optional and (words := e.lemmas or e.forms))
+        return cls(source, elements, needs)
+
+    def may_match(self, present: AbstractSet[str]) -> bool:
+        """False when a sentence whose lemmas and forms are `present` cannot match."""
+        return all(not need.isdisjoint(present) for need in self.needs)
 
     @property
     def anchor_keys(self) -> frozenset[str] | None:

@@ -3,7 +3,8 @@
 Each YAML file under `model/rules/` is a list of rules. A rule finds spans by lemma `patterns`, by
 `regex` (where the shape of the text matters) or by a named `detector` (a small function in
 `detectors.py`), drops candidates hit by its `exceptions`, and carries its own message, replacements
-and positive/negative examples.
+and positive/negative examples. `requires` lists strings one of which the folded text must contain
+for the rule's regexes to run at all: a cheap pre-check ("@" for e-mail addresses).
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ class Rule:
     message: str
     patterns: tuple[Pattern, ...] = ()
     regexes: tuple[re.Pattern[str], ...] = ()
+    requires: tuple[str, ...] = ()
     detector: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
     exceptions: tuple[Exclusion, ...] = ()
@@ -118,7 +120,7 @@ def _parse_exception(raw: dict[str, Any], case_sensitive: bool, where: str) -> E
 
 _RULE_KEYS = {
     "id", "category", "severity", "description", "message", "pattern", "regex", "case_sensitive",
-    "detector", "params", "exceptions", "replacements", "repeat", "examples",
+    "detector", "params", "exceptions", "replacements", "repeat", "examples", "requires",
 }
 
 
@@ -149,6 +151,9 @@ def parse_rule(raw: dict[str, Any], source_file: str, detectors: Iterable[str]) 
         raise RuleFileError(f"{where}: unknown detector {detector!r}")
     if detector and (patterns or regexes) or not (patterns or regexes or detector):
         raise RuleFileError(f"{where}: give pattern and/or regex, or a detector alone")
+    requires = tuple(fold(s) for s in _as_list(raw.get("requires")) if isinstance(s, str) and s)
+    if len(requires) != len(_as_list(raw.get("requires"))) or (requires and not regexes):
+        raise RuleFileError(f"{where}: requires is a list of non-empty strings, for a rule with regex")
     repeat = None
     if raw.get("repeat") is not None:
         rep = raw["repeat"]
@@ -170,6 +175,7 @@ def parse_rule(raw: dict[str, Any], source_file: str, detectors: Iterable[str]) 
         message=raw["message"].strip(),
         patterns=patterns,
         regexes=regexes,
+        requires=requires,
         detector=detector,
         params=dict(raw.get("params") or {}),
         exceptions=exceptions,

@@ -66,6 +66,7 @@ class _Morphology:
     def __init__(self) -> None:
         self._analyzer = pymorphy3.MorphAnalyzer()
         self.parse = lru_cache(maxsize=200_000)(self._parse)
+        self.readings = lru_cache(maxsize=20_000)(self._readings)
 
     def _parse(self, key: str) -> Morph:
         if not _WORD.search(key):
@@ -78,6 +79,13 @@ class _Morphology:
               if p.normal_form == best.normal_form and p.tag.POS == best.tag.POS)
         )
         return Morph(fold(best.normal_form), str(best.tag.POS or "UNKN"), grammemes)
+
+    def _readings(self, key: str) -> tuple[Morph, ...]:
+        """Every reading of a word, best first: "заменим" is a short adjective and a verb."""
+        return tuple(
+            Morph(fold(p.normal_form), str(p.tag.POS or "UNKN"), frozenset(p.tag.grammemes))
+            for p in self._analyzer.parse(key)
+        )
 
 
 _MORPHOLOGY: _Morphology | None = None

@@ -1,0 +1,94 @@
+"""Engine mechanisms the rule files rely on: `requires` pre-checks, pattern pre-filters, detectors."""
+
+import pytest
+
+from replyscore.eval.samples import labelled_replies
+from replyscore.model.checker import Checker
+from replyscore.model.context import TextContext
+from replyscore.model.detectors import find_promises
+from replyscore.model.patterns import Pattern
+from replyscore.model.rulebook import Rule, RuleFileError, parse_rule
+from replyscore.model.text import Token, analyze, fold
+
+CHECKER = Checker()
+TEXTS = [row["text"] for row in labelled_replies()] + [
+    text for rule in CHECKER.rulebook.rules for text in rule.positive_examples + rule.negative_examples
+]
+
+
+def _rule(**extra: object) -> dict[str, object]:
+    return {
+        "id": "TEST_RULE",
+        "category": "EMAIL",
+        "severity": "error",
+        "description": "d",
+        "message": "m",
+        "examples": {"positive": ["a", "b", "c"], "negative": ["d", "e", "f"]},
+        **extra,
+    }
+
+
+def test_requires_is_folded_and_needs_a_regex() -> None:
+    assert parse_rule(_rule(regex="@", requires=["@", "Сайт"]), "t.yaml", ()).requires == ("@", "сайт")
+    with pytest.raises(RuleFileError, match="requires"):
+        parse_rule(_rule(pattern="сайт", requires=["сайт"]), "t.yaml", ())
+    with pytest.raises(RuleFileError, match="requires"):
+        parse_rule(_rule(regex="@", requires=[""]), "t.yaml", ())
+
+
+@pytest.mark.parametrize("rule", [r for r in CHECKER.rulebook.rules if r.requires], ids=lambda r: r.id)
+def test_requires_never_hides_a_regex_match(rule: Rule) -> None:
+    for text in TEXTS:
+        if any(rx.search(text) for rx in rule.regexes):
+            assert any(s in fold(text) for s in rule.requires), f"{rule.id}: {text!r}"
+
+
+def test_pattern_prefilter_is_a_necessary_condition() -> None:
+    pattern = Pattern.parse("=не *0-2 =можем|сможем")
+    assert pattern.needs == (frozenset({"можем", "сможем"}),)
+    assert not pattern.may_match({"не", "хотим"})
+    for text in TEXTS:
+        for words in _sentences(text):
+            present = {t.lemma for t in words} | {t.key for t in words}
+            for rule in CHECKER.rulebook.rules:
+                for p in rule.patterns:
+                    if any(p.match_at(words, i) for i in range(len(words))):
+                        assert p.may_match(present), (rule.id, p.source, text)
+
+
+def _sentences(text: str) -> list[list[Token]]:
+    return TextContext(analyze(text)).words
+
+
+@pytest.mark.parametrize(
+    ("text", "promised"),
+    [
+        ("Заменим товар.", "Заменим"),  # read first as a short adjective
+        ("Мы всё исправим.", "исправим"),
+        ("Компенсируем часть стоимости.", "Компенсируем"),  # both aspects, listed
+        ("Будем разбираться.", "Будем"),
+        ("Заказ будет отправлен.", "будет"),
+        ("Рекомендуем размер M.", None),  # present tense too
+        ("Будем рады помочь.", None),
+        ("Мы не обидимся.", None),
+        ("Если получим товар, напишем.", "напишем"),
+    ],
+)
+def test_promises(text: str, promised: str | None) -> None:
+    rule = next(r for r in CHECKER.rulebook.rules if r.detector == "promise_without_deadline")
+    words = _sentences(text)[0]
+    found = find_promises(words, frozenset(rule.params["stop"]), frozenset(rule.params["biaspectual"]))
+    assert (found[0][0].text if found else None) == promised
+
+
+@pytest.mark.parametrize(
+    ("text", "blamed"),
+    [
+        ("Доставку делает Ozon. У них курьеры вечно опаздывают.", True),  # "у них" after naming it
+        ("Это вина маркетплейса.", True),  # "вина" reads first as a form of "вино"
+        ("Компенсация за повреждённую упаковку придёт на счёт Ozon.", False),  # a participle
+        ("Курьеры вечно опаздывают. Ozon доставит заказ 5 декабря.", False),
+    ],
+)
+def test_marketplace_blame(text: str, blamed: bool) -> None:
+    assert ("COMPETITOR" in CHECKER.check(text).categories) is blamed
