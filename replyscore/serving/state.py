@@ -1,0 +1,75 @@
+"""The scorer the service runs, loaded in a background thread so the server answers probes at once."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from replyscore.model.scorer import Scorer
+from replyscore.serving.settings import Settings
+
+log = logging.getLogger("replyscore.serving")
+
+ScorerFactory = Callable[[Settings], Scorer]
+
+
+class ModelLoadError(RuntimeError):
+    pass
+
+
+def load_scorer(settings: Settings) -> Scorer:
+    """Build the scorer for these settings. The language model (tone, vague sentences) plugs in here;
+    until it does, the service scores with rules and CSS only."""
+    if settings.model_path is not None and not settings.rules_only:
+        raise ModelLoadError(
+            f"cannot load a language model from {settings.model_path}: this build scores with rules only "
+            "(unset REPLYSCORE_MODEL_PATH or set REPLYSCORE_RULES_ONLY=true)"
+        )
+    return Scorer()
+
+
+class ModelHolder:
+    """Loads the scorer once, off the event loop, and says whether it is ready."""
+
+    def __init__(self, settings: Settings, factory: ScorerFactory = load_scorer) -> None:
+        self._settings = settings
+        self._factory = factory
+        self.scorer: Scorer | None = None
+        self.error: str | None = None
+        self.load_seconds: float | None = None
+        self.on_loaded: list[Callable[[Scorer, float], None]] = []
+        self._done = threading.Event()
+
+    def start(self) -> None:
+        threading.Thread(target=self._load, name="replyscore-model-loader", daemon=True).start()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self._done.wait(timeout)
+
+    @property
+    def ready(self) -> bool:
+        return self.scorer is not None
+
+    @property
+    def status(self) -> str:
+        if self.scorer is not None:
+            return "ready"
+        return "failed" if self.error else "loading"
+
+    def _load(self) -> None:
+        start = time.perf_counter()
+        try:
+            scorer = self._factory(self._settings)
+        except Exception as exc:
+            self.error = f"{type(exc).__name__}: {exc}"
+            log.exception("model failed to load")
+        else:
+            self.load_seconds = time.perf_counter() - start
+            for callback in self.on_loaded:
+                callback(scorer, self.load_seconds)
+            self.scorer = scorer
+            log.info("model %s loaded in %.2f s", scorer.version, self.load_seconds)
+        finally:
+            self._done.set()
