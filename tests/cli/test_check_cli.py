@@ -15,8 +15,10 @@ ENV = {**os.environ, "HF_HUB_OFFLINE": "1"}
 BAD = "Извините!!! Постараемся отправить заказ в ближайшее время. Пишите в WhatsApp +7 999 123-45-67 😊"
 
 
-def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run([str(EXE), "check", *args], input=stdin, capture_output=True, env=ENV, timeout=120)
+def run(*args: str, stdin: bytes | None = None, model: bool = False) -> subprocess.CompletedProcess[bytes]:
+    flags = [] if model else ["--rules-only"]
+    return subprocess.run([str(EXE), "check", *flags, *args], input=stdin, capture_output=True, env=ENV,
+                          timeout=300)
 
 
 def test_readable_report_names_rules_and_spans() -> None:
@@ -109,3 +111,12 @@ def test_debug_view_says_why() -> None:
     text = out.stdout.decode()
     assert "lemma «проверить»" in text and "PROMISE_WITHOUT_DEADLINE" in text
     assert "tokens:" in text
+
+
+def test_with_the_language_model_the_report_has_tone_css_and_suggestions() -> None:
+    out = run("--json", "--now", "2026-11-26T15:00:00+03:00", BAD, model=True)
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert [t["label"] for t in report["tone"]] and abs(sum(t["score"] for t in report["tone"]) - 1) < 0.01
+    assert 1 <= report["css"]["score"] <= 5 and report["css"]["contributions"]
+    assert report["suggestions"] and all(s["text"] for s in report["suggestions"])

@@ -172,7 +172,8 @@ def test_shipped_scenario_head_matches_the_scenarios() -> None:
         EmbeddingHead.load(HEAD_FILE, lambda texts: np.zeros((len(texts), 384)), encoder_version="other")
 
 
-def test_scenario_head_on_the_encoder(encoder: Any) -> None:
-    head = EmbeddingHead.load(HEAD_FILE, encoder.embed, encoder.version)
+def test_scenario_head_of_the_language_model(language_model: Any) -> None:
+    head = language_model.scenario_model
+    assert head is not None
     assert detect_scenario("", "Когда вернут деньги за возврат?", head).scenario == "refund_timing"
     assert detect_scenario("", "Хочу отменить заказ, он мне больше не нужен", head).scenario == "cancellation"

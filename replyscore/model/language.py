@@ -1,0 +1,135 @@
+"""The reply language model: one encoder pass per reply gives its tone and which sentences read vague.
+
+A model directory (versioned, small) holds:
+  replyscore_model.json   labels, version, base encoder, thresholds, training facts
+  heads.npz               tone_W, tone_b (labels x dim), vague_W, vague_b (1 x dim)
+  adapter/                optional LoRA adapter (peft) for the base encoder, merged at load time
+  scenario_head.npz       optional scenario head (template scenario of a message or draft)
+  MODEL_CARD.md           data hash, metrics, parameters, the command that rebuilt it
+Features are mean-pooled last hidden states: over the whole reply for tone, over a sentence's own
+tokens for the vague head.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import razdel
+
+from replyscore.model.encoder import Encoder
+from replyscore.model.scenario import EmbeddingHead
+from replyscore.model.scorer import TONE_LABELS, ModelView
+
+log = logging.getLogger(__name__)
+
+ENV_MODEL = "REPLYSCORE_MODEL"
+DEFAULT_MODEL_DIR = Path(__file__).with_name("artifacts") / "tone-default"
+META_FILE = "replyscore_model.json"
+HEADS_FILE = "heads.npz"
+ADAPTER_DIR = "adapter"
+SCENARIO_FILE = "scenario_head.npz"
+
+
+@dataclass(frozen=True)
+class LinearHead:
+    weight: np.ndarray  # (classes, dim); one row = logistic regression
+    bias: np.ndarray
+
+    def probabilities(self, features: np.ndarray) -> np.ndarray:
+        logits = features @ self.weight.T + self.bias
+        if self.weight.shape[0] == 1:
+            return 1.0 / (1.0 + np.exp(-logits[:, 0]))
+        logits -= logits.max(axis=1, keepdims=True)
+        e = np.exp(logits)
+        return e / e.sum(axis=1, keepdims=True)
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    return [(s.start, s.stop) for s in razdel.sentenize(text)]
+
+
+def pooled_features(encoder: Encoder, texts: Sequence[str], batch_size: int = 32
+                    ) -> tuple[np.ndarray, list[list[tuple[int, int, np.ndarray]]]]:
+    """Whole-text features (N, dim) and, per text, (start, end, features) of each sentence."""
+    spans = [sentence_spans(t) for t in texts]
+    states = encoder.token_states(list(texts), batch_size=batch_size)
+    whole = np.zeros((len(texts), encoder.dim), dtype=np.float32)
+    weight = np.zeros(len(texts), dtype=np.float32)
+    sums: list[list[np.ndarray]] = [[np.zeros(encoder.dim, np.float32) for _ in s] for s in spans]
+    counts: list[list[int]] = [[0] * len(s) for s in spans]
+    for st in states:
+        whole[st.owner] += st.hidden.sum(axis=0)
+        weight[st.owner] += len(st.hidden)
+        for k, (a, b) in enumerate(spans[st.owner]):
+            inside = (st.offsets[:, 0] >= a) & (st.offsets[:, 1] <= b) & (st.offsets[:, 1] > st.offsets[:, 0])
+            if inside.any():
+                sums[st.owner][k] += st.hidden[inside].sum(axis=0)
+                counts[st.owner][k] += int(inside.sum())
+    whole /= np.maximum(weight, 1.0)[:, None]
+    sentences = [
+        [(a, b, sums[i][k] / counts[i][k]) for k, (a, b) in enumerate(spans[i]) if counts[i][k]]
+        for i in range(len(texts))
+    ]
+    return whole, sentences
+
+
+class ReplyLanguageModel:
+    def __init__(self, encoder: Encoder, tone: LinearHead, vague: LinearHead, meta: dict[str, Any]) -> None:
+        self.encoder = encoder
+        self.tone = tone
+        self.vague = vague
+        self.meta = meta
+        self.labels: tuple[str, ...] = tuple(meta["labels"])
+        self.vague_threshold = float(meta.get("vague_threshold", 0.5))
+        self.version: str = str(meta["version"])
+        self.scenario_model: EmbeddingHead | None = None
+
+    @classmethod
+    def load(cls, model_dir: Path | None = None, *, quantize: bool = True, threads: int | None = None
+             ) -> ReplyLanguageModel:
+        """Load `model_dir`, else $REPLYSCORE_MODEL, else the packaged default."""
+        if model_dir is None:
+            env = os.environ.get(ENV_MODEL)
+            model_dir = Path(env).expanduser() if env else DEFAULT_MODEL_DIR
+        model_dir = Path(model_dir)
+        meta_path = model_dir / META_FILE
+        if not meta_path.is_file():
+            raise FileNotFoundError(f"{model_dir} is not a replyscore model directory (no {META_FILE})")
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        base = meta.get("base_encoder_path")
+        encoder = Encoder.load(Path(base) if base else None, quantize=False, threads=threads)
+        if meta.get("base_encoder_version") and meta["base_encoder_version"] != encoder.version:
+            log.warning("model %s was trained on encoder %s but runs on %s", meta["version"],
+                        meta["base_encoder_version"], encoder.version)
+        if (model_dir / ADAPTER_DIR).is_dir():
+            encoder = encoder.with_adapter(model_dir / ADAPTER_DIR)
+        if quantize:
+            encoder = encoder.quantized_copy()
+        heads = np.load(model_dir / HEADS_FILE)
+        model = cls(encoder, LinearHead(heads["tone_W"], heads["tone_b"]),
+                    LinearHead(heads["vague_W"], heads["vague_b"]), meta)
+        if (model_dir / SCENARIO_FILE).is_file():
+            model.scenario_model = EmbeddingHead.load(model_dir / SCENARIO_FILE, encoder.embed)
+        return model
+
+    def analyse(self, texts: Sequence[str]) -> list[ModelView]:
+        whole, sentences = pooled_features(self.encoder, texts)
+        tone = self.tone.probabilities(whole)
+        views = []
+        for i in range(len(texts)):
+            ranked = sorted(zip(self.labels, tone[i].tolist(), strict=True), key=lambda p: -p[1])
+            spans = []
+            if sentences[i]:
+                probs = self.vague.probabilities(np.stack([f for _, _, f in sentences[i]]))
+                spans = [(a, b, float(p)) for (a, b, _), p in zip(sentences[i], probs, strict=True)
+                         if p >= self.vague_threshold]
+            views.append(ModelView([{"label": lab, "score": round(s, 4)} for lab, s in ranked], spans))
+        return views
+
