@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
 
 from replyscore.model.templates import SCENARIOS, TemplateLibrary, default_library
 from replyscore.model.text import analyze
@@ -93,6 +92,8 @@ class EmbeddingHead:
     @classmethod
     def fit(cls, embed: Embed, texts: Sequence[str], labels: Sequence[str], c: float = 4.0) -> EmbeddingHead:
         """Multinomial logistic regression on the embeddings of labelled texts (three scenarios or more)."""
+        from sklearn.linear_model import LogisticRegression  # only training needs scikit-learn
+
         if len(set(labels)) < 3:
             raise ValueError("a head needs examples of at least three scenarios")
         model = LogisticRegression(C=c, max_iter=5000).fit(np.asarray(embed(list(texts))), list(labels))

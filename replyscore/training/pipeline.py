@@ -129,6 +129,7 @@ def train_model(data: Path, out: Path, *, valid: Path | None = None, cfg: TrainC
     else:
         raise ValueError(f"unknown mode {cfg.mode!r}: use head or lora")
     out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
     vague_texts, vague_labels = _vague_data(vague_data)
     v_train, v_valid, vl_train, vl_valid = split(vague_texts, [str(x) for x in vague_labels], 0.2, cfg.seed)
     digest = hashlib.sha256(f"{dataset.sha256}{cfg}".encode()).hexdigest()[:8]

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import build_tiny_encoder
 
 from replyscore.model.e5_format import dequantize_q4_0, precompiled_charsmap
 from replyscore.model.encoder import Encoder
@@ -184,45 +185,8 @@ def test_precompiled_charsmap_round_trip() -> None:
     assert norm.normalize_str("без замен ёж") == "без замен ёж"
 
 
-def _tiny_folder(root: Path, max_positions: int = 192) -> Path:
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
-    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
-
-    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
-    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    tok.train_from_iterator(REPLIES, trainers.WordPieceTrainer(vocab_size=400, special_tokens=specials))
-    cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
-    tok.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]", special_tokens=[("[CLS]", cls), ("[SEP]", sep)]
-    )
-    fast = PreTrainedTokenizerFast(
-        tokenizer_object=tok,
-        unk_token="[UNK]",
-        pad_token="[PAD]",
-        cls_token="[CLS]",
-        sep_token="[SEP]",
-        mask_token="[MASK]",
-        model_max_length=max_positions,
-    )
-    config = BertConfig(
-        vocab_size=tok.get_vocab_size(),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=max_positions,
-        pad_token_id=tok.token_to_id("[PAD]"),
-    )
-    folder = root / "tiny-bert"
-    BertModel(config).save_pretrained(folder)
-    fast.save_pretrained(folder)
-    return folder
-
-
 def test_own_hf_folder_replaces_e5(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    folder = _tiny_folder(tmp_path)
+    folder = build_tiny_encoder(tmp_path, REPLIES)
     monkeypatch.setenv("REPLYSCORE_ENCODER", str(folder))
     enc = Encoder.load(quantize=False)
     assert enc.prefix == "" and enc.dim == 32 and enc.max_tokens == 192
@@ -282,7 +246,7 @@ def test_quantized_copy_and_adapter(tmp_path: Path) -> None:
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModel
 
-    folder = _tiny_folder(tmp_path)
+    folder = build_tiny_encoder(tmp_path, REPLIES)
     base = Encoder.load(folder, quantize=False)
     int8 = base.quantized_copy()
     assert int8.quantized and not base.quantized and int8.version == base.version

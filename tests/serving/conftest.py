@@ -18,6 +18,14 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 
 
 @pytest.fixture(scope="session")
+def rules_only(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """Rules only (no language model: starts in a second), default limits, no keys."""
+    yield from start_server(
+        tmp_path_factory.mktemp("rules-only"), "rules-only", {"rules_only": "true", "log_level": "warning"}
+    )
+
+
+@pytest.fixture(scope="session")
 def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """API keys, an admin key, tiny limits and a one-text queue; access log on."""
     yield from start_server(
