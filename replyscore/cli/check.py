@@ -25,8 +25,10 @@ def _ids(values: list[str] | None) -> list[str]:
 
 def _selection(args: argparse.Namespace) -> RuleSelection:
     return RuleSelection.of(
-        enabled=_ids(args.enable), disabled=_ids(args.disable),
-        enabled_categories=_ids(args.enable_category), disabled_categories=_ids(args.disable_category),
+        enabled=_ids(args.enable),
+        disabled=_ids(args.disable),
+        enabled_categories=_ids(args.enable_category),
+        disabled_categories=_ids(args.disable_category),
         enabled_only=args.enabled_only,
     )
 
@@ -40,7 +42,9 @@ def _decode(data: bytes, source: str) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise CliError(f"{source} is not valid UTF-8 (byte 0x{data[exc.start]:02x} at position {exc.start})") from exc
+        raise CliError(
+            f"{source} is not valid UTF-8 (byte 0x{data[exc.start]:02x} at position {exc.start})"
+        ) from exc
 
 
 def format_report(report: Report, debug: bool = False) -> str:
@@ -62,10 +66,12 @@ def format_report(report: Report, debug: bool = False) -> str:
     for m in report.matches:
         rule = m.rule
         by = " (language model)" if m.source == "model" else ""
-        lines.append(f"  [{rule['severity']}] {rule['category']}/{rule['id']}{by} {m.offset}+{m.length} «{m.text}»")
+        lines.append(
+            f"  [{rule['severity']}] {rule['category']}/{rule['id']}{by} {m.offset}+{m.length} «{m.text}»"
+        )
         lines.append(f"      {m.message}")
         if m.replacements:
-            lines.append("      → " + " | ".join(repr(r) if not r else r for r in m.replacements))
+            lines.append("      → " + " | ".join(r or repr(r) for r in m.replacements))
         if debug:
             for step in m.trace:
                 lines.append(f"      · token «{step.token}» lemma «{step.lemma}» met {step.element}")
@@ -76,8 +82,10 @@ def format_report(report: Report, debug: bool = False) -> str:
         lines.append(f"suggested {label}{score}:\n    {suggestion['text']}")
     if debug:
         lines.append("tokens:")
-        lines.extend(f"  {t['offset']:>5} {t['text']!r:<20} {t['lemma']:<18} {t['pos']:<5} "
-                     f"{','.join(t['grammemes'])}" for t in tokens_debug(analyze(report.text).tokens))
+        lines.extend(
+            f"  {t['offset']:>5} {t['text']!r:<20} {t['lemma']:<18} {t['pos']:<5} {','.join(t['grammemes'])}"
+            for t in tokens_debug(analyze(report.text).tokens)
+        )
     return "\n".join(lines)
 
 
@@ -121,7 +129,9 @@ def run_jsonl(scorer: Scorer, source: IO[bytes], sink: IO[str], selection: RuleS
             elif not isinstance(item.get("text"), str):
                 out["error"] = f"line {number}: field 'text' must be a string"
             else:
-                requests.append((len(outputs), ScoreRequest(item["text"], item.get("customer_message"), selection)))
+                requests.append(
+                    (len(outputs), ScoreRequest(item["text"], item.get("customer_message"), selection))
+                )
             outputs.append(out)
         results = scorer.score_batch([r for _, r in requests])
         for (index, _), result in zip(requests, results, strict=True):
@@ -166,24 +176,35 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction) -> None:
     check = commands.add_parser("check", help="check a reply (argument or standard input)")
     check.add_argument("text", nargs="?", help="the reply; read from standard input when omitted")
     out = check.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print one JSON report")
-    out.add_argument("--jsonl", metavar="FILE",
-                     help="read JSON lines {id, text, customer_message?} from FILE or - ; write one report per line")
-    check.add_argument("--rules-only", action="store_true", help="skip the language model (tone, vague sentences)")
+    out.add_argument(
+        "--jsonl",
+        metavar="FILE",
+        help="read JSON lines {id, text, customer_message?} from FILE or - ; write one report per line",
+    )
+    check.add_argument(
+        "--rules-only", action="store_true", help="skip the language model (tone, vague sentences)"
+    )
     check.add_argument("--no-suggestions", action="store_true", help="do not compute fixes and rewrites")
     check.add_argument("--customer-message", help="the customer's message the reply answers")
     check.add_argument("--order-id", help="order id (FBO…, FBS…, rFBS…) for rewrites")
-    check.add_argument("--status", help="order status: Packed, Shipped, In transit, At pickup point, Delivered, Delayed")
+    check.add_argument(
+        "--status", help="order status: Packed, Shipped, In transit, At pickup point, Delivered, Delayed"
+    )
     check.add_argument("--eta", help="expected delivery date, YYYY-MM-DD")
     check.add_argument("--now", help="the moment deadlines count from, ISO 8601 (default: now)")
     check.add_argument("--debug", action="store_true", help="show tokens, lemmas and why each rule fired")
-    check.add_argument("--enable", action="append", metavar="IDS", help="rule ids to enable (comma-separated)")
+    check.add_argument(
+        "--enable", action="append", metavar="IDS", help="rule ids to enable (comma-separated)"
+    )
     check.add_argument("--disable", action="append", metavar="IDS", help="rule ids to disable")
     check.add_argument("--enable-category", action="append", metavar="IDS", help="categories to enable")
     check.add_argument("--disable-category", action="append", metavar="IDS", help="categories to disable")
-    check.add_argument("--enabled-only", action="store_true", help="run only the enabled rules and categories")
+    check.add_argument(
+        "--enabled-only", action="store_true", help="run only the enabled rules and categories"
+    )
     check.set_defaults(func=cmd_check)

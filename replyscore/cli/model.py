@@ -13,7 +13,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction) -> None:
     model = commands.add_parser("model", help="manage the encoder behind the language model")
     actions = model.add_subparsers(dest="action", required=True)
     build = actions.add_parser(

@@ -40,16 +40,24 @@ def cmd_train(args: argparse.Namespace) -> int:
     cfg = TrainConfig(mode=args.mode, epochs=args.epochs, seed=args.seed, batch_size=args.batch_size)
     update = _progress_bar()
     try:
-        meta = train_model(Path(args.data), Path(args.out), valid=Path(args.valid) if args.valid else None,
-                           cfg=cfg, base=Path(args.base) if args.base else None, progress=update)
+        meta = train_model(
+            Path(args.data),
+            Path(args.out),
+            valid=Path(args.valid) if args.valid else None,
+            cfg=cfg,
+            base=Path(args.base) if args.base else None,
+            progress=update,
+        )
     except TrainingDataError as exc:
         raise CliError(str(exc)) from exc
     for warning in meta["data"]["warnings"]:
         print(f"warning: {warning}", file=sys.stderr)
     m = meta["metrics"]
     print(f"model {meta['version']} written to {args.out}")
-    print(f"held-out test (int8, as served): accuracy {m['test_int8']['accuracy']}, "
-          f"macro-F1 {m['test_int8']['macro_f1']}, macro-F1 pos/neg {m['test_int8']['macro_f1_pn']}")
+    print(
+        f"held-out test (int8, as served): accuracy {m['test_int8']['accuracy']}, "
+        f"macro-F1 {m['test_int8']['macro_f1']}, macro-F1 pos/neg {m['test_int8']['macro_f1_pn']}"
+    )
     return 0
 
 
@@ -69,7 +77,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print(json.dumps(metrics, ensure_ascii=False))
         return 0
     print(f"model {model.version} on {args.data}: {metrics['n']} texts")
-    print(f"accuracy {metrics['accuracy']}  macro-F1 {metrics['macro_f1']}  macro-F1 (pos/neg) {metrics['macro_f1_pn']}")
+    print(
+        f"accuracy {metrics['accuracy']}  macro-F1 {metrics['macro_f1']}  "
+        f"macro-F1 (pos/neg) {metrics['macro_f1_pn']}"
+    )
     for label, f1 in metrics["per_class_f1"].items():
         print(f"  F1 {label:<9}{f1}")
     cm = metrics["confusion_matrix"]
@@ -79,7 +90,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction) -> None:
     train = commands.add_parser("train", help="train a tone model on labelled texts or chats")
     train.add_argument("--data", required=True, help="CSV/JSONL file (or folder) of labelled texts or chats")
     train.add_argument("--valid", help="validation file; default: a stratified split of --data")

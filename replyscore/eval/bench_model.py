@@ -77,18 +77,27 @@ def bench_scorer(texts: list[str], single: int, batch: int) -> dict[str, float]:
     for lo in range(0, len(texts), batch):
         scorer.score_batch(texts[lo : lo + batch])
     batched = len(texts) / (time.perf_counter() - start)
-    return {**_percentiles(latencies), "replies_per_s": round(1000 * len(latencies) / sum(latencies), 1),
-            "batched_replies_per_s": round(batched, 1)}
+    return {
+        **_percentiles(latencies),
+        "replies_per_s": round(1000 * len(latencies) / sum(latencies), 1),
+        "batched_replies_per_s": round(batched, 1),
+    }
 
 
 def startup(rules_only: bool) -> dict[str, float]:
-    out = subprocess.run([sys.executable, "-c", _STARTUP.format(rules_only=rules_only)], capture_output=True,
-                         text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", _STARTUP.format(rules_only=rules_only)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return {k: round(v, 2) for k, v in json.loads(out.stdout.strip().splitlines()[-1]).items()}
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--single", type=int, default=200, help="texts timed one at a time")
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--threads", type=int, default=2)
@@ -113,16 +122,27 @@ def main(argv: list[str] | None = None) -> int:
     base, ours = result["baseline_fp32_one_at_a_time"], result["scorer_int8"]
     print(f"{len(texts)} sample replies, torch threads {args.threads}")
     print(f"{'':<36}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}{'replies/s':>11}")
-    print(f"{'baseline: transformers fp32, 1 by 1':<36}{base['p50']:>8}{base['p95']:>8}{base['p99']:>8}"
-          f"{base['replies_per_s']:>11}")
-    print(f"{'replyscore full scorer, 1 by 1':<36}{ours['p50']:>8}{ours['p95']:>8}{ours['p99']:>8}"
-          f"{ours['replies_per_s']:>11}")
-    print(f"{f'replyscore full scorer, batches of {args.batch}':<36}{'':>24}{ours['batched_replies_per_s']:>11}")
-    print(f"speed-up: p50 {base['p50'] / ours['p50']:.2f}x, batched throughput "
-          f"{ours['batched_replies_per_s'] / base['replies_per_s']:.2f}x the baseline")
+    print(
+        f"{'baseline: transformers fp32, 1 by 1':<36}{base['p50']:>8}{base['p95']:>8}{base['p99']:>8}"
+        f"{base['replies_per_s']:>11}"
+    )
+    print(
+        f"{'replyscore full scorer, 1 by 1':<36}{ours['p50']:>8}{ours['p95']:>8}{ours['p99']:>8}"
+        f"{ours['replies_per_s']:>11}"
+    )
+    print(
+        f"{f'replyscore full scorer, batches of {args.batch}':<36}{'':>24}{ours['batched_replies_per_s']:>11}"
+    )
+    print(
+        f"speed-up: p50 {base['p50'] / ours['p50']:.2f}x, batched throughput "
+        f"{ours['batched_replies_per_s'] / base['replies_per_s']:.2f}x the baseline"
+    )
     s = result["startup_from_cache"]
-    print(f"start from cache to first report: {s['seconds']} s, peak RSS {s['peak_rss_mb']} MB "
-          f"(rules only: {result['startup_rules_only']['seconds']} s, {result['startup_rules_only']['peak_rss_mb']} MB)")
+    print(
+        f"start from cache to first report: {s['seconds']} s, peak RSS {s['peak_rss_mb']} MB "
+        f"(rules only: {result['startup_rules_only']['seconds']} s, "
+        f"{result['startup_rules_only']['peak_rss_mb']} MB)"
+    )
     return 0
 
 

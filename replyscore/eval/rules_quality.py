@@ -42,12 +42,20 @@ def evaluate(rows: list[dict[str, Any]], checker: Checker) -> tuple[dict[str, di
     for cat in CATEGORIES:
         p = tp[cat] / (tp[cat] + fp[cat]) if tp[cat] + fp[cat] else 1.0
         r = tp[cat] / (tp[cat] + fn[cat]) if tp[cat] + fn[cat] else 1.0
-        table[cat] = {"precision": round(p, 4), "recall": round(r, 4), "tp": tp[cat], "fp": fp[cat], "fn": fn[cat]}
+        table[cat] = {
+            "precision": round(p, 4),
+            "recall": round(r, 4),
+            "tp": tp[cat],
+            "fp": fp[cat],
+            "fn": fn[cat],
+        }
     return table, problems
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--misses", action="store_true", help="list every miss and false positive")
     parser.add_argument("--json", action="store_true", help="print the table as JSON")
     args = parser.parse_args(argv)
@@ -60,7 +68,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{'category':<15}{'precision':>10}{'recall':>8}{'tp':>5}{'fp':>5}{'fn':>5}")
         for cat, row in table.items():
             flag = "" if min(row["precision"], row["recall"]) >= TARGET else "  < target"
-            print(f"{cat:<15}{row['precision']:>10.3f}{row['recall']:>8.3f}{row['tp']:>5}{row['fp']:>5}{row['fn']:>5}{flag}")
+            print(
+                f"{cat:<15}{row['precision']:>10.3f}{row['recall']:>8.3f}{row['tp']:>5}{row['fp']:>5}{row['fn']:>5}{flag}"
+            )
     if args.misses:
         print("\n".join(problems))
     return 0

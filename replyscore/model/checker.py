@@ -115,7 +115,7 @@ class Checker:
     def _excluded_by(ctx: TextContext, cand: Candidate, exc: Exclusion) -> bool:
         """An exclusion holds when all of its conditions hold."""
         sentence = ctx.sentence(cand.sentence)
-        if exc.matched and ctx.text[cand.start:cand.end].lower().replace("ё", "е") not in exc.matched:
+        if exc.matched and ctx.text[cand.start : cand.end].lower().replace("ё", "е") not in exc.matched:
             return False
         if exc.sentence_has_time and not ctx.has_time(sentence.start, sentence.end):
             return False
@@ -130,8 +130,10 @@ class Checker:
         if exc.regex is not None:
             overlap = exc.scope == "overlap"
             region = (max(0, lo - exc.window), hi + exc.window) if overlap else (lo, hi)
-            if not any(not overlap or (m.start() < hi and m.end() > lo)
-                       for m in exc.regex.finditer(ctx.text, *region)):
+            if not any(
+                not overlap or (m.start() < hi and m.end() > lo)
+                for m in exc.regex.finditer(ctx.text, *region)
+            ):
                 return False
         if exc.pattern is not None:
             words = ctx.words[cand.sentence]
@@ -163,12 +165,20 @@ class Checker:
         severity, message = rule.severity, rule.message
         if rule.repeat and nth >= rule.repeat.after:
             severity, message = rule.repeat.severity, rule.repeat.message
-        text = ctx.text[cand.start:cand.end]
+        text = ctx.text[cand.start : cand.end]
         derived = {"match": text, "lower": text.lower(), "first": text[:1]}
         filled = (_fill(r, {**slots, **derived}) for r in rule.replacements)
         public = {**rule.public(), "severity": severity}
-        return Match(cand.start, cand.end - cand.start, text, public, message,
-                     tuple(r for r in filled if r is not None), "rule", cand.trace)
+        return Match(
+            cand.start,
+            cand.end - cand.start,
+            text,
+            public,
+            message,
+            tuple(r for r in filled if r is not None),
+            "rule",
+            cand.trace,
+        )
 
     def _count_negations(self, ctx: TextContext) -> int:
         count = 0
@@ -200,8 +210,10 @@ class Checker:
             "apology": {"count": apologies, "per_100_words": per_100(apologies)},
             "negation": {"count": negations, "per_100_words": per_100(negations)},
             "vague": {"count": sum(1 for m in matches if m.category == "VAGUE")},
-            "promises": {"count": promises,
-                         "without_deadline": sum(1 for m in matches if m.category == "NO_DEADLINE")},
+            "promises": {
+                "count": promises,
+                "without_deadline": sum(1 for m in matches if m.category == "NO_DEADLINE"),
+            },
             "time_expressions": {"count": len(ctx.times), "texts": [t.text for t in ctx.times]},
         }
 
@@ -228,5 +240,7 @@ class Checker:
 
 def tokens_debug(tokens: list[Token]) -> list[dict[str, Any]]:
     """The token table of the debug view."""
-    return [{"text": t.text, "offset": t.start, "lemma": t.lemma, "pos": t.pos,
-             "grammemes": sorted(t.grammemes)} for t in tokens]
+    return [
+        {"text": t.text, "offset": t.start, "lemma": t.lemma, "pos": t.pos, "grammemes": sorted(t.grammemes)}
+        for t in tokens
+    ]

@@ -25,11 +25,16 @@ class CssModel:
     @classmethod
     def load(cls, path: Path = WEIGHTS_FILE) -> CssModel:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-        return cls(str(raw["version"]), float(raw["base"]), {k: float(v) for k, v in raw["weights"].items()},
-                   float(raw["negation_allowance"]))
+        return cls(
+            str(raw["version"]),
+            float(raw["base"]),
+            {k: float(v) for k, v in raw["weights"].items()},
+            float(raw["negation_allowance"]),
+        )
 
-    def features(self, signals: dict[str, Any], matches: list[Match],
-                 tone: list[dict[str, Any]] | None) -> dict[str, float]:
+    def features(
+        self, signals: dict[str, Any], matches: list[Match], tone: list[dict[str, Any]] | None
+    ) -> dict[str, float]:
         probs = {t["label"]: float(t["score"]) for t in tone or []}
         return {
             "tone_positive": probs.get("positive", 0.0),
@@ -43,16 +48,28 @@ class CssModel:
             "style": sum(1 for m in matches if m.category in STYLE_CATEGORIES),
         }
 
-    def score(self, signals: dict[str, Any], matches: list[Match],
-              tone: list[dict[str, Any]] | None) -> dict[str, Any]:
-        contributions = []
+    def score(
+        self, signals: dict[str, Any], matches: list[Match], tone: list[dict[str, Any]] | None
+    ) -> dict[str, Any]:
+        contributions: list[dict[str, Any]] = []
         total = self.base
         for name, value in self.features(signals, matches, tone).items():
             delta = self.weights.get(name, 0.0) * value
             if value:
-                contributions.append({"signal": name, "value": round(value, 4),
-                                      "weight": self.weights.get(name, 0.0), "delta": round(delta, 3)})
+                contributions.append(
+                    {
+                        "signal": name,
+                        "value": round(value, 4),
+                        "weight": self.weights.get(name, 0.0),
+                        "delta": round(delta, 3),
+                    }
+                )
             total += delta
         contributions.sort(key=lambda c: -abs(c["delta"]))
-        return {"score": round(min(5.0, max(1.0, total)), 2), "base": self.base, "version": self.version,
-                "contributions": contributions, "tone_used": tone is not None}
+        return {
+            "score": round(min(5.0, max(1.0, total)), 2),
+            "base": self.base,
+            "version": self.version,
+            "contributions": contributions,
+            "tone_used": tone is not None,
+        }

@@ -25,7 +25,7 @@ import razdel
 
 from replyscore.model.encoder import Encoder
 from replyscore.model.scenario import EmbeddingHead
-from replyscore.model.scorer import TONE_LABELS, ModelView
+from replyscore.model.scorer import ModelView
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +55,9 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     return [(s.start, s.stop) for s in razdel.sentenize(text)]
 
 
-def pooled_features(encoder: Encoder, texts: Sequence[str], batch_size: int = 32
-                    ) -> tuple[np.ndarray, list[list[tuple[int, int, np.ndarray]]]]:
+def pooled_features(
+    encoder: Encoder, texts: Sequence[str], batch_size: int = 32
+) -> tuple[np.ndarray, list[list[tuple[int, int, np.ndarray]]]]:
     """Whole-text features (N, dim) and, per text, (start, end, features) of each sentence."""
     spans = [sentence_spans(t) for t in texts]
     states = encoder.token_states(list(texts), batch_size=batch_size)
@@ -92,8 +93,9 @@ class ReplyLanguageModel:
         self.scenario_model: EmbeddingHead | None = None
 
     @classmethod
-    def load(cls, model_dir: Path | None = None, *, quantize: bool = True, threads: int | None = None
-             ) -> ReplyLanguageModel:
+    def load(
+        cls, model_dir: Path | None = None, *, quantize: bool = True, threads: int | None = None
+    ) -> ReplyLanguageModel:
         """Load `model_dir`, else $REPLYSCORE_MODEL, else the packaged default."""
         if model_dir is None:
             env = os.environ.get(ENV_MODEL)
@@ -106,15 +108,23 @@ class ReplyLanguageModel:
         base = meta.get("base_encoder_path")
         encoder = Encoder.load(Path(base) if base else None, quantize=False, threads=threads)
         if meta.get("base_encoder_version") and meta["base_encoder_version"] != encoder.version:
-            log.warning("model %s was trained on encoder %s but runs on %s", meta["version"],
-                        meta["base_encoder_version"], encoder.version)
+            log.warning(
+                "model %s was trained on encoder %s but runs on %s",
+                meta["version"],
+                meta["base_encoder_version"],
+                encoder.version,
+            )
         if (model_dir / ADAPTER_DIR).is_dir():
             encoder = encoder.with_adapter(model_dir / ADAPTER_DIR)
         if quantize:
             encoder = encoder.quantized_copy()
         heads = np.load(model_dir / HEADS_FILE)
-        model = cls(encoder, LinearHead(heads["tone_W"], heads["tone_b"]),
-                    LinearHead(heads["vague_W"], heads["vague_b"]), meta)
+        model = cls(
+            encoder,
+            LinearHead(heads["tone_W"], heads["tone_b"]),
+            LinearHead(heads["vague_W"], heads["vague_b"]),
+            meta,
+        )
         if (model_dir / SCENARIO_FILE).is_file():
             model.scenario_model = EmbeddingHead.load(model_dir / SCENARIO_FILE, encoder.embed)
         return model
@@ -128,8 +138,10 @@ class ReplyLanguageModel:
             spans = []
             if sentences[i]:
                 probs = self.vague.probabilities(np.stack([f for _, _, f in sentences[i]]))
-                spans = [(a, b, float(p)) for (a, b, _), p in zip(sentences[i], probs, strict=True)
-                         if p >= self.vague_threshold]
+                spans = [
+                    (a, b, float(p))
+                    for (a, b, _), p in zip(sentences[i], probs, strict=True)
+                    if p >= self.vague_threshold
+                ]
             views.append(ModelView([{"label": lab, "score": round(s, 4)} for lab, s in ranked], spans))
         return views
-

@@ -7,8 +7,13 @@ from pathlib import Path
 from replyscore.model.scorer import Scorer
 
 
-def load_scorer(rules_only: bool = False, model_dir: Path | None = None, *, quantize: bool = True,
-                threads: int | None = None) -> Scorer:
+def load_scorer(
+    rules_only: bool = False,
+    model_dir: Path | None = None,
+    *,
+    quantize: bool = True,
+    threads: int | None = None,
+) -> Scorer:
     """Rules only, or rules + the language model from `model_dir` ($REPLYSCORE_MODEL, else the packaged
     default; the base encoder is converted into the cache on first use)."""
     if rules_only:

@@ -77,8 +77,12 @@ class Rule:
     source_file: str = ""
 
     def public(self) -> dict[str, str]:
-        return {"id": self.id, "category": self.category, "severity": self.severity,
-                "description": self.description}
+        return {
+            "id": self.id,
+            "category": self.category,
+            "severity": self.severity,
+            "description": self.description,
+        }
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -119,15 +123,32 @@ def _parse_exception(raw: dict[str, Any], case_sensitive: bool, where: str) -> E
 
 
 _RULE_KEYS = {
-    "id", "category", "severity", "description", "message", "pattern", "regex", "case_sensitive",
-    "detector", "params", "exceptions", "replacements", "repeat", "examples", "requires",
+    "id",
+    "category",
+    "severity",
+    "description",
+    "message",
+    "pattern",
+    "regex",
+    "case_sensitive",
+    "detector",
+    "params",
+    "exceptions",
+    "replacements",
+    "repeat",
+    "examples",
+    "requires",
 }
 
 
 def parse_rule(raw: dict[str, Any], source_file: str, detectors: Iterable[str]) -> Rule:
     rule_id = raw.get("id") if isinstance(raw, dict) else None
     where = f"{source_file}: rule {rule_id or '?'}"
-    if not isinstance(raw, dict) or not isinstance(rule_id, str) or not re.fullmatch(r"[A-Z][A-Z0-9_]+", rule_id):
+    if (
+        not isinstance(raw, dict)
+        or not isinstance(rule_id, str)
+        or not re.fullmatch(r"[A-Z][A-Z0-9_]+", rule_id)
+    ):
         raise RuleFileError(f"{where}: a rule needs an upper-case id")
     unknown = set(raw) - _RULE_KEYS
     if unknown:
@@ -142,14 +163,16 @@ def parse_rule(raw: dict[str, Any], source_file: str, detectors: Iterable[str]) 
     case_sensitive = bool(raw.get("case_sensitive", False))
     try:
         patterns = tuple(Pattern.parse(p) for p in _as_list(raw.get("pattern")))
-        exceptions = tuple(_parse_exception(e, case_sensitive, where) for e in _as_list(raw.get("exceptions")))
+        exceptions = tuple(
+            _parse_exception(e, case_sensitive, where) for e in _as_list(raw.get("exceptions"))
+        )
     except PatternError as exc:
         raise RuleFileError(f"{where}: {exc}") from exc
     regexes = tuple(_compile_regex(r, case_sensitive, where) for r in _as_list(raw.get("regex")))
     detector = raw.get("detector")
     if detector is not None and detector not in detectors:
         raise RuleFileError(f"{where}: unknown detector {detector!r}")
-    if detector and (patterns or regexes) or not (patterns or regexes or detector):
+    if (detector and (patterns or regexes)) or not (patterns or regexes or detector):
         raise RuleFileError(f"{where}: give pattern and/or regex, or a detector alone")
     requires = tuple(fold(s) for s in _as_list(raw.get("requires")) if isinstance(s, str) and s)
     if len(requires) != len(_as_list(raw.get("requires"))) or (requires and not regexes):
@@ -166,7 +189,9 @@ def parse_rule(raw: dict[str, Any], source_file: str, detectors: Iterable[str]) 
     if not all(isinstance(e, str) and e.strip() for e in positive + negative):
         raise RuleFileError(f"{where}: examples must be non-empty strings")
     if len(positive) < MIN_EXAMPLES or len(negative) < MIN_EXAMPLES:
-        raise RuleFileError(f"{where}: needs at least {MIN_EXAMPLES} positive and {MIN_EXAMPLES} negative examples")
+        raise RuleFileError(
+            f"{where}: needs at least {MIN_EXAMPLES} positive and {MIN_EXAMPLES} negative examples"
+        )
     return Rule(
         id=rule_id,
         category=raw["category"],
@@ -206,8 +231,13 @@ class RuleSelection:
         disabled_categories: Iterable[str] = (),
         enabled_only: bool = False,
     ) -> RuleSelection:
-        return cls(frozenset(enabled), frozenset(disabled), frozenset(enabled_categories),
-                   frozenset(disabled_categories), enabled_only)
+        return cls(
+            frozenset(enabled),
+            frozenset(disabled),
+            frozenset(enabled_categories),
+            frozenset(disabled_categories),
+            enabled_only,
+        )
 
 
 class Rulebook:
@@ -222,7 +252,7 @@ class Rulebook:
     @classmethod
     def load(cls, directory: Path = RULES_DIR, detectors: Iterable[str] = ()) -> Rulebook:
         names = tuple(detectors)
-        rules = []
+        rules: list[Rule] = []
         for path in sorted(directory.glob("*.yaml")):
             with path.open(encoding="utf-8") as fh:
                 try:
@@ -243,12 +273,16 @@ class Rulebook:
         if unknown_categories:
             raise UnknownRuleError("category", unknown_categories)
         if selection.enabled_only:
-            active = [r for r in self.rules
-                      if r.id in selection.enabled or r.category in selection.enabled_categories]
+            active = [
+                r
+                for r in self.rules
+                if r.id in selection.enabled or r.category in selection.enabled_categories
+            ]
         else:
             active = list(self.rules)
         return tuple(
-            r for r in active
+            r
+            for r in active
             if r.id not in selection.disabled
             and (r.category not in selection.disabled_categories or r.id in selection.enabled)
         )

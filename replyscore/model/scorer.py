@@ -11,7 +11,6 @@ from replyscore.model.css import CssModel
 from replyscore.model.report import Match, Report, TraceStep
 from replyscore.model.rulebook import RuleSelection
 
-
 TONE_LABELS = ("negative", "neutral", "positive")
 
 
@@ -55,8 +54,12 @@ def with_deadline(slots: Mapping[str, str]) -> Mapping[str, str]:
 
 
 class Scorer:
-    def __init__(self, checker: Checker | None = None, language_model: LanguageModel | None = None,
-                 css: CssModel | None = None) -> None:
+    def __init__(
+        self,
+        checker: Checker | None = None,
+        language_model: LanguageModel | None = None,
+        css: CssModel | None = None,
+    ) -> None:
         self.checker = checker or Checker()
         self.language_model = language_model
         self.css = css or CssModel.load()
@@ -84,7 +87,9 @@ class Scorer:
             except ValueError as exc:
                 reports.append(exc)
         valid = [r for r in reports if isinstance(r, Report)]
-        views = self.language_model.analyse([r.text for r in valid]) if self.language_model and valid else None
+        views = (
+            self.language_model.analyse([r.text for r in valid]) if self.language_model and valid else None
+        )
         for i, report in enumerate(valid):
             view = views[i] if views else None
             if view is not None:
@@ -105,8 +110,9 @@ class Scorer:
             if report_vague:
                 text = report.text[start:end]
                 step = TraceStep(text, "", f"vague-sentence head p={prob:.2f}")
-                report.matches.append(Match(start, end - start, text, rule.public(), rule.message, (), "model",
-                                            (step,)))
+                report.matches.append(
+                    Match(start, end - start, text, rule.public(), rule.message, (), "model", (step,))
+                )
         if added:
             report.matches.sort(key=lambda m: (m.offset, m.length))
             report.signals["vague"]["count"] += added

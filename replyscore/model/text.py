@@ -75,8 +75,11 @@ class _Morphology:
         best = parses[0]
         # Grammemes of every reading with the best lemma: "отмените" is both indicative and imperative.
         grammemes = frozenset().union(
-            *(p.tag.grammemes for p in parses
-              if p.normal_form == best.normal_form and p.tag.POS == best.tag.POS)
+            *(
+                p.tag.grammemes
+                for p in parses
+                if p.normal_form == best.normal_form and p.tag.POS == best.tag.POS
+            )
         )
         return Morph(fold(best.normal_form), str(best.tag.POS or "UNKN"), grammemes)
 
@@ -176,8 +179,17 @@ def analyze(text: str) -> Analysis:
             key = fold(tok.group())
             m = morph(key)
             analysis.tokens.append(
-                Token(len(analysis.tokens), start, end, text[start:end], key, m.lemma, m.pos, m.grammemes,
-                      s_index)
+                Token(
+                    len(analysis.tokens),
+                    start,
+                    end,
+                    text[start:end],
+                    key,
+                    m.lemma,
+                    m.pos,
+                    m.grammemes,
+                    s_index,
+                )
             )
         s_start, s_end = to_original(sent.start, sent.stop)
         analysis.sentences.append(Sentence(s_index, s_start, s_end, first, len(analysis.tokens)))

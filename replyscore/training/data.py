@@ -1,7 +1,7 @@
 """Labelled training data: reading CSV/JSONL texts or chats, validating, splitting.
 
-Accepted rows: `{text, label}` (or `tone`) with label negative | neutral | positive (also -1/0/1, neg/neu/pos),
-or `{text, rating}` with a 1-5 rating (1-2 negative, 3 neutral, 4-5 positive), or a chat
+Accepted rows: `{text, label}` (or `tone`) with label negative | neutral | positive (also -1/0/1,
+neg/neu/pos), or `{text, rating}` with a 1-5 rating (1-2 negative, 3 neutral, 4-5 positive), or a chat
 `{messages: [{role, text}], rating | label}` whose agent messages take the chat's label.
 Nothing is dropped silently: every skipped row is counted under a reason.
 """
@@ -21,9 +21,16 @@ from sklearn.model_selection import train_test_split
 from replyscore.model.scorer import TONE_LABELS
 
 LABEL_ALIASES = {
-    "negative": "negative", "neg": "negative", "-1": "negative",
-    "neutral": "neutral", "neu": "neutral", "0": "neutral",
-    "positive": "positive", "pos": "positive", "1": "positive", "+1": "positive",
+    "negative": "negative",
+    "neg": "negative",
+    "-1": "negative",
+    "neutral": "neutral",
+    "neu": "neutral",
+    "0": "neutral",
+    "positive": "positive",
+    "pos": "positive",
+    "1": "positive",
+    "+1": "positive",
 }
 
 
@@ -76,7 +83,8 @@ def _rows(path: Path) -> list[dict[str, Any]]:
         columns = set(reader.fieldnames or [])
         if "text" not in columns or not columns & {"label", "rating"}:
             raise TrainingDataError(
-                f"{path}: CSV needs a 'text' column and a 'label' or 'rating' column; found {sorted(columns)}")
+                f"{path}: CSV needs a 'text' column and a 'label' or 'rating' column; found {sorted(columns)}"
+            )
         return list(reader)
     rows = []
     for number, line in enumerate(content.splitlines(), start=1):
@@ -117,10 +125,14 @@ def read_labelled(path: Path) -> Dataset:
             data.skipped[problem if problem.startswith("no ") else "unknown label or bad rating"] += 1
             continue
         if isinstance(row.get("messages"), list):
-            texts = [str(m.get("text", "")) for m in row["messages"]
-                     if isinstance(m, dict) and m.get("role") in ("agent", "seller", "operator")]
+            texts = [
+                str(m.get("text", ""))
+                for m in row["messages"]
+                if isinstance(m, dict) and m.get("role") in ("agent", "seller", "operator")
+            ]
         else:
-            texts = [row.get("text") if isinstance(row.get("text"), str) else ""]
+            text_field = row.get("text")
+            texts = [text_field if isinstance(text_field, str) else ""]
         for text in texts:
             text = text.strip()
             if not text:
@@ -150,8 +162,9 @@ def _describe(counter: Counter[str]) -> str:
     return ", ".join(f"{n} {reason}" for reason, n in counter.most_common()) or "none"
 
 
-def split(texts: list[str], labels: list[str], fraction: float, seed: int
-          ) -> tuple[list[str], list[str], list[str], list[str]]:
+def split(
+    texts: list[str], labels: list[str], fraction: float, seed: int
+) -> tuple[list[str], list[str], list[str], list[str]]:
     """A stratified split: (train texts, held-out texts, train labels, held-out labels)."""
     counts = Counter(labels)
     stratify = labels if min(counts.values()) >= 2 else None

@@ -14,7 +14,8 @@ from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 
 from replyscore.model.encoder import Encoder
 from replyscore.model.encoder_cache import E5_PREFIX, build_default_encoder
-from replyscore.model.language import ADAPTER_DIR, TONE_LABELS, ReplyLanguageModel
+from replyscore.model.language import ADAPTER_DIR, ReplyLanguageModel
+from replyscore.model.scorer import TONE_LABELS
 from replyscore.training.data import Dataset, read_labelled, split
 from replyscore.training.scenario import fit_scenario_head
 from replyscore.training.tone import (
@@ -44,15 +45,19 @@ def tone_metrics(gold: list[str], pred: list[str]) -> dict[str, Any]:
         "n": len(gold),
         "accuracy": round(float(accuracy_score(gold, pred)), 4),
         "macro_f1": round(float(f1_score(gold, pred, labels=labels, average="macro", zero_division=0)), 4),
-        "macro_f1_pn": round(float(f1_score(gold, pred, labels=PN_LABELS, average="macro", zero_division=0)), 4),
+        "macro_f1_pn": round(
+            float(f1_score(gold, pred, labels=PN_LABELS, average="macro", zero_division=0)), 4
+        ),
         "per_class_f1": {lab: round(float(v), 4) for lab, v in zip(labels, per_class, strict=True)},
-        "confusion_matrix": {"labels": labels,
-                             "rows_gold_cols_pred": confusion_matrix(gold, pred, labels=labels).tolist()},
+        "confusion_matrix": {
+            "labels": labels,
+            "rows_gold_cols_pred": confusion_matrix(gold, pred, labels=labels).tolist(),
+        },
     }
 
 
 def predict_labels(model: ReplyLanguageModel, texts: list[str]) -> list[str]:
-    preds = []
+    preds: list[str] = []
     for lo in range(0, len(texts), 256):
         preds.extend(view.tone[0]["label"] for view in model.analyse(texts[lo : lo + 256]))
     return preds
@@ -85,7 +90,8 @@ def _card(meta: dict[str, Any]) -> str:
         "",
         "| | accuracy | macro-F1 | macro-F1 (pos/neg) |",
         "|---|---:|---:|---:|",
-        f"| tone, fp32 | {m['test_fp32']['accuracy']} | {m['test_fp32']['macro_f1']} | {m['test_fp32']['macro_f1_pn']} |",
+        f"| tone, fp32 | {m['test_fp32']['accuracy']} | {m['test_fp32']['macro_f1']} | "
+        f"{m['test_fp32']['macro_f1_pn']} |",
         f"| tone, int8 (served) | {m['test_int8']['accuracy']} | {m['test_int8']['macro_f1']} | "
         f"{m['test_int8']['macro_f1_pn']} |",
         "",
@@ -105,10 +111,19 @@ def _card(meta: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def train_model(data: Path, out: Path, *, valid: Path | None = None, cfg: TrainConfig = TrainConfig(),
-                base: Path | None = None, vague_data: Path = DEFAULT_VAGUE_DATA, test_fraction: float = 0.15,
-                progress: Progress = _no_progress) -> dict[str, Any]:
+def train_model(
+    data: Path,
+    out: Path,
+    *,
+    valid: Path | None = None,
+    cfg: TrainConfig | None = None,
+    base: Path | None = None,
+    vague_data: Path = DEFAULT_VAGUE_DATA,
+    test_fraction: float = 0.15,
+    progress: Progress = _no_progress,
+) -> dict[str, Any]:
     started = time.perf_counter()
+    cfg = cfg or TrainConfig()
     seed_everything(cfg.seed)
     dataset: Dataset = read_labelled(data)
     texts, labels = dataset.texts, dataset.labels
@@ -117,7 +132,9 @@ def train_model(data: Path, out: Path, *, valid: Path | None = None, cfg: TrainC
         vset = read_labelled(valid)
         valid_t, valid_l = vset.texts, vset.labels
     else:
-        train_t, valid_t, train_l, valid_l = split(train_t, train_l, test_fraction / (1 - test_fraction), cfg.seed)
+        train_t, valid_t, train_l, valid_l = split(
+            train_t, train_l, test_fraction / (1 - test_fraction), cfg.seed
+        )
     encoder_dir = base if base is not None else build_default_encoder(log=lambda m: progress(m, 0, 0))
     encoder = Encoder.load(encoder_dir, quantize=False)
     prefix = encoder.prefix if base is not None else E5_PREFIX
@@ -142,11 +159,17 @@ def train_model(data: Path, out: Path, *, valid: Path | None = None, cfg: TrainC
         "base_encoder_version": encoder.version,
         "created": now_iso(),
         "command": "replyscore train " + " ".join(shlex.quote(a) for a in sys.argv[2:])
-        if sys.argv[1:2] == ["train"] else " ".join(shlex.quote(a) for a in sys.argv),
-        "data": {"sha256": dataset.sha256, "train": {"n": len(train_t), "counts": _counts(train_l)},
-                 "valid": {"n": len(valid_t)}, "test": {"n": len(test_t)},
-                 "skipped": dict(dataset.skipped), "warnings": dataset.warnings,
-                 "vague": {"n": len(vague_texts), "sha256": hashlib.sha256(vague_data.read_bytes()).hexdigest()}},
+        if sys.argv[1:2] == ["train"]
+        else " ".join(shlex.quote(a) for a in sys.argv),
+        "data": {
+            "sha256": dataset.sha256,
+            "train": {"n": len(train_t), "counts": _counts(train_l)},
+            "valid": {"n": len(valid_t)},
+            "test": {"n": len(test_t)},
+            "skipped": dict(dataset.skipped),
+            "warnings": dataset.warnings,
+            "vague": {"n": len(vague_texts), "sha256": hashlib.sha256(vague_data.read_bytes()).hexdigest()},
+        },
         "training": {"mode": cfg.mode, "config": config_dict(cfg), "history": fit.history},
     }
     # The vague head is fitted on the features the served model computes: the adapted encoder.
@@ -154,18 +177,23 @@ def train_model(data: Path, out: Path, *, valid: Path | None = None, cfg: TrainC
     if fit.adapter_model is not None:
         save_adapter(out, fit.adapter_model)
         adapted = encoder.with_adapter(out / ADAPTER_DIR)
-    vague = fit_vague_head(adapted, v_train, [x == "True" for x in vl_train],
-                           (v_valid, [x == "True" for x in vl_valid]))
+    vague = fit_vague_head(
+        adapted, v_train, [x == "True" for x in vl_train], (v_valid, [x == "True" for x in vl_valid])
+    )
     meta["vague_threshold"] = vague[2]
     meta["metrics"] = {"vague": vague[3], "scenario": fit_scenario_head(adapted, out)}
     write_model_dir(out, vague, fit, meta, "")
     fp32 = predict_labels(ReplyLanguageModel.load(out, quantize=False), test_t)
     int8 = predict_labels(ReplyLanguageModel.load(out, quantize=True), test_t)
-    meta["metrics"].update({
-        "test_fp32": tone_metrics(test_l, fp32),
-        "test_int8": tone_metrics(test_l, int8),
-        "int8_agreement": round(sum(a == b for a, b in zip(fp32, int8, strict=True)) / max(1, len(fp32)), 4),
-    })
+    meta["metrics"].update(
+        {
+            "test_fp32": tone_metrics(test_l, fp32),
+            "test_int8": tone_metrics(test_l, int8),
+            "int8_agreement": round(
+                sum(a == b for a, b in zip(fp32, int8, strict=True)) / max(1, len(fp32)), 4
+            ),
+        }
+    )
     meta["training"]["seconds"] = round(time.perf_counter() - started, 1)
     write_model_dir(out, vague, fit, meta, _card(meta))
     return meta

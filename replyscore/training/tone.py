@@ -24,10 +24,9 @@ from replyscore.model.language import (
     ADAPTER_DIR,
     HEADS_FILE,
     META_FILE,
-    TONE_LABELS,
     pooled_features,
 )
-
+from replyscore.model.scorer import TONE_LABELS
 from replyscore.training.config import TrainConfig
 
 log = logging.getLogger(__name__)
@@ -56,8 +55,13 @@ def macro_f1(gold: Sequence[str], pred: Sequence[str]) -> float:
     return float(f1_score(gold, pred, labels=list(TONE_LABELS), average="macro", zero_division=0))
 
 
-def fit_head(encoder: Encoder, texts: list[str], labels: list[str], cfg: TrainConfig,
-             valid: tuple[list[str], list[str]]) -> ToneFit:
+def fit_head(
+    encoder: Encoder,
+    texts: list[str],
+    labels: list[str],
+    cfg: TrainConfig,
+    valid: tuple[list[str], list[str]],
+) -> ToneFit:
     """Frozen encoder, logistic-regression head on mean-pooled features."""
     features, _ = pooled_features(encoder, texts)
     clf = LogisticRegression(C=cfg.head_c, max_iter=3000, class_weight="balanced")
@@ -66,13 +70,25 @@ def fit_head(encoder: Encoder, texts: list[str], labels: list[str], cfg: TrainCo
     fit = ToneFit(clf.coef_[order].astype(np.float32), clf.intercept_[order].astype(np.float32), None, [])
     vfeat, _ = pooled_features(encoder, valid[0])
     pred = [TONE_LABELS[i] for i in (vfeat @ fit.head_weight.T + fit.head_bias).argmax(1)]
-    fit.history.append({"epoch": 1, "valid_macro_f1": macro_f1(valid[1], pred),
-                        "valid_accuracy": float(accuracy_score(valid[1], pred))})
+    fit.history.append(
+        {
+            "epoch": 1,
+            "valid_macro_f1": macro_f1(valid[1], pred),
+            "valid_accuracy": float(accuracy_score(valid[1], pred)),
+        }
+    )
     return fit
 
 
-def fit_lora(encoder_dir: Path, prefix: str, texts: list[str], labels: list[str], cfg: TrainConfig,
-             valid: tuple[list[str], list[str]], progress: Progress = _no_progress) -> ToneFit:
+def fit_lora(
+    encoder_dir: Path,
+    prefix: str,
+    texts: list[str],
+    labels: list[str],
+    cfg: TrainConfig,
+    valid: tuple[list[str], list[str]],
+    progress: Progress = _no_progress,
+) -> ToneFit:
     """LoRA adapters on the attention of the encoder plus a linear head, trained jointly;
     early stopping on validation macro-F1."""
     from peft import LoraConfig, get_peft_model
@@ -81,21 +97,36 @@ def fit_lora(encoder_dir: Path, prefix: str, texts: list[str], labels: list[str]
     seed_everything(cfg.seed)
     tokenizer = AutoTokenizer.from_pretrained(encoder_dir, local_files_only=True)
     base = AutoModel.from_pretrained(encoder_dir, local_files_only=True, dtype=torch.float32)
-    model = get_peft_model(base, LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha,
-                                            lora_dropout=cfg.lora_dropout, target_modules=["query", "value"],
-                                            bias="none"))
+    model = get_peft_model(
+        base,
+        LoraConfig(
+            r=cfg.lora_r,
+            lora_alpha=cfg.lora_alpha,
+            lora_dropout=cfg.lora_dropout,
+            target_modules=["query", "value"],
+            bias="none",
+        ),
+    )
     head = torch.nn.Linear(base.config.hidden_size, len(TONE_LABELS))
     y = torch.tensor([TONE_LABELS.index(lab) for lab in labels])
     counts = torch.bincount(y, minlength=len(TONE_LABELS)).float()
     loss_fn = torch.nn.CrossEntropyLoss(weight=counts.sum() / (len(TONE_LABELS) * counts.clamp(min=1)))
-    optimizer = torch.optim.AdamW([
-        {"params": [p for p in model.parameters() if p.requires_grad], "lr": cfg.lr},
-        {"params": head.parameters(), "lr": cfg.head_lr},
-    ], weight_decay=0.01)
+    optimizer = torch.optim.AdamW(
+        [
+            {"params": [p for p in model.parameters() if p.requires_grad], "lr": cfg.lr},
+            {"params": head.parameters(), "lr": cfg.head_lr},
+        ],
+        weight_decay=0.01,
+    )
 
     def batch_features(batch: list[str]) -> torch.Tensor:
-        enc = tokenizer([prefix + t for t in batch], truncation=True, max_length=cfg.max_tokens,
-                        padding=True, return_tensors="pt")
+        enc = tokenizer(
+            [prefix + t for t in batch],
+            truncation=True,
+            max_length=cfg.max_tokens,
+            padding=True,
+            return_tensors="pt",
+        )
         hidden = model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).last_hidden_state
         mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
         return (hidden * mask).sum(1) / mask.sum(1)
@@ -134,8 +165,14 @@ def fit_lora(encoder_dir: Path, prefix: str, texts: list[str], labels: list[str]
             progress(f"epoch {epoch}/{cfg.epochs}", step, steps)
         pred = predict(valid[0])
         score = macro_f1(valid[1], pred)
-        history.append({"epoch": epoch, "train_loss": total / steps, "valid_macro_f1": score,
-                        "valid_accuracy": float(accuracy_score(valid[1], pred))})
+        history.append(
+            {
+                "epoch": epoch,
+                "train_loss": total / steps,
+                "valid_macro_f1": score,
+                "valid_accuracy": float(accuracy_score(valid[1], pred)),
+            }
+        )
         log.info("epoch %d: loss %.4f, valid macro-F1 %.4f", epoch, total / steps, score)
         if best is None or score > best[0]:
             trainable = {k: v.detach().clone() for k, v in model.named_parameters() if v.requires_grad}
@@ -153,8 +190,13 @@ def fit_lora(encoder_dir: Path, prefix: str, texts: list[str], labels: list[str]
     return ToneFit(head.weight.detach().numpy().copy(), head.bias.detach().numpy().copy(), model, history)
 
 
-def fit_vague_head(encoder: Encoder, sentences: list[str], labels: list[bool],
-                   valid: tuple[list[str], list[bool]], c: float = 2.0) -> tuple[np.ndarray, np.ndarray, float, dict]:
+def fit_vague_head(
+    encoder: Encoder,
+    sentences: list[str],
+    labels: list[bool],
+    valid: tuple[list[str], list[bool]],
+    c: float = 2.0,
+) -> tuple[np.ndarray, np.ndarray, float, dict]:
     """Logistic regression on sentence features; the threshold maximises validation F1."""
     _, train_sent = pooled_features(encoder, sentences)
     features = np.stack([s[0][2] for s in train_sent])
@@ -169,8 +211,12 @@ def fit_vague_head(encoder: Encoder, sentences: list[str], labels: list[bool],
             best_t, best_f1 = float(round(t, 2)), float(f1)
     pred = probs >= best_t
     tp = int(np.sum(pred & np.array(valid[1])))
-    metrics = {"valid_f1": best_f1, "valid_precision": tp / max(1, int(pred.sum())),
-               "valid_recall": tp / max(1, int(np.sum(valid[1]))), "threshold": best_t}
+    metrics = {
+        "valid_f1": best_f1,
+        "valid_precision": tp / max(1, int(pred.sum())),
+        "valid_recall": tp / max(1, int(np.sum(valid[1]))),
+        "threshold": best_t,
+    }
     w = clf.coef_.astype(np.float32)
     b = clf.intercept_.astype(np.float32)
     if not clf.classes_[1]:  # make the single row score "vague"
@@ -187,11 +233,18 @@ def save_adapter(out: Path, peft_model: Any) -> None:
     config.write_text(json.dumps(raw, indent=2, sort_keys=True), encoding="utf-8")
 
 
-def write_model_dir(out: Path, vague: tuple[np.ndarray, np.ndarray, float, dict], fit: ToneFit,
-                    meta: dict[str, Any], card: str) -> None:
+def write_model_dir(
+    out: Path,
+    vague: tuple[np.ndarray, np.ndarray, float, dict],
+    fit: ToneFit,
+    meta: dict[str, Any],
+    card: str,
+) -> None:
     """Heads, metadata and card; the adapter (if any) is saved beforehand with `save_adapter`."""
     out.mkdir(parents=True, exist_ok=True)
-    np.savez(out / HEADS_FILE, tone_W=fit.head_weight, tone_b=fit.head_bias, vague_W=vague[0], vague_b=vague[1])
+    np.savez(
+        out / HEADS_FILE, tone_W=fit.head_weight, tone_b=fit.head_bias, vague_W=vague[0], vague_b=vague[1]
+    )
     (out / META_FILE).write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
     (out / "MODEL_CARD.md").write_text(card, encoding="utf-8")
 

@@ -17,15 +17,23 @@ BAD = "Извините!!! Постараемся отправить заказ 
 
 def run(*args: str, stdin: bytes | None = None, model: bool = False) -> subprocess.CompletedProcess[bytes]:
     flags = [] if model else ["--rules-only"]
-    return subprocess.run([str(EXE), "check", *flags, *args], input=stdin, capture_output=True, env=ENV,
-                          timeout=300)
+    return subprocess.run(
+        [str(EXE), "check", *flags, *args], input=stdin, capture_output=True, env=ENV, timeout=300
+    )
 
 
 def test_readable_report_names_rules_and_spans() -> None:
     out = run(BAD)
     assert out.returncode == 0, out.stderr
     text = out.stdout.decode()
-    for rule in ("PUNCTUATION_RUN", "VAGUE_EFFORT", "VAGUE_TIME", "OFF_PLATFORM_CHANNEL", "PHONE_NUMBER", "EMOJI"):
+    for rule in (
+        "PUNCTUATION_RUN",
+        "VAGUE_EFFORT",
+        "VAGUE_TIME",
+        "OFF_PLATFORM_CHANNEL",
+        "PHONE_NUMBER",
+        "EMOJI",
+    ):
         assert rule in text
 
 

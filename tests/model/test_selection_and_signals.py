@@ -24,7 +24,9 @@ def test_disable_rule_and_category() -> None:
 
 
 def test_enabled_only() -> None:
-    found = categories(RuleSelection.of(enabled=["EMAIL_ADDRESS"], enabled_categories=["VAGUE"], enabled_only=True))
+    found = categories(
+        RuleSelection.of(enabled=["EMAIL_ADDRESS"], enabled_categories=["VAGUE"], enabled_only=True)
+    )
     assert found == {"EMAIL", "VAGUE"}
 
 
@@ -54,7 +56,9 @@ def test_signals_do_not_depend_on_selection() -> None:
 
 
 def test_negation_density_ignores_commitment_idioms() -> None:
-    signals = CHECKER.check("Ответим не позднее 18:00, срок не более 2 дней. Мы не можем вернуть деньги.").signals
+    signals = CHECKER.check(
+        "Ответим не позднее 18:00, срок не более 2 дней. Мы не можем вернуть деньги."
+    ).signals
     assert signals["negation"]["count"] == 1
     assert signals["negation"]["per_100_words"] == round(100 / signals["words"], 2)
 
@@ -75,8 +79,11 @@ def test_promise_with_deadline_in_next_sentence_is_covered() -> None:
 def test_deadline_slot_fills_replacements_and_unfilled_ones_are_dropped() -> None:
     text = "Ответим в ближайшее время."
     plain = next(m for m in CHECKER.check(text).matches if m.category == "VAGUE")
-    filled = next(m for m in CHECKER.check(text, slots={"deadline": "18:00 МСК сегодня"}).matches
-                  if m.category == "VAGUE")
+    filled = next(
+        m
+        for m in CHECKER.check(text, slots={"deadline": "18:00 МСК сегодня"}).matches
+        if m.category == "VAGUE"
+    )
     assert "до 18:00 МСК сегодня" in filled.replacements
     assert not any("{" in r for r in plain.replacements)
 

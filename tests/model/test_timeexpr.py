@@ -26,7 +26,13 @@ def test_concrete_time_expressions(text: str, kind: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["в ближайшее время", "как можно скорее", "номер заказа 12345678-0001-1", "стоимость 1.5 тыс. руб.", "скоро"],
+    [
+        "в ближайшее время",
+        "как можно скорее",
+        "номер заказа 12345678-0001-1",
+        "стоимость 1.5 тыс. руб.",
+        "скоро",
+    ],
 )
 def test_not_time_expressions(text: str) -> None:
     assert find_time_expressions(text) == []

@@ -24,8 +24,10 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     rows = tone_replies()[::8]  # ~200 replies, every scenario and tone
     path = tmp_path_factory.mktemp("data") / "labelled.jsonl"
-    path.write_text("\n".join(json.dumps({"text": r["text"], "label": r["tone"]}, ensure_ascii=False)
-                              for r in rows), encoding="utf-8")
+    path.write_text(
+        "\n".join(json.dumps({"text": r["text"], "label": r["tone"]}, ensure_ascii=False) for r in rows),
+        encoding="utf-8",
+    )
     return path
 
 
@@ -34,8 +36,19 @@ def test_train_writes_a_versioned_model_and_eval_reads_it(
     mode: str, data: Path, tiny_encoder_dir: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / f"model-{mode}"
-    trained = run("train", "--data", str(data), "--base", str(tiny_encoder_dir), "--mode", mode,
-                  "--epochs", "1", "--out", str(out))
+    trained = run(
+        "train",
+        "--data",
+        str(data),
+        "--base",
+        str(tiny_encoder_dir),
+        "--mode",
+        mode,
+        "--epochs",
+        "1",
+        "--out",
+        str(out),
+    )
     assert trained.returncode == 0, trained.stderr
     meta = json.loads((out / "replyscore_model.json").read_text(encoding="utf-8"))
     assert meta["training"]["mode"] == mode and meta["labels"] == ["negative", "neutral", "positive"]

@@ -22,8 +22,13 @@ def test_labels_ratings_chats_and_counted_skips(tmp_path: Path) -> None:
         {"text": "   ", "label": "neutral"},  # empty
         {"text": "Что-то", "label": "angry"},  # unknown label
         {"text": "Оценка", "rating": 9},  # out of range
-        {"messages": [{"role": "customer", "text": "Где заказ?"},
-                      {"role": "agent", "text": "Заказ приедет завтра до 14:00."}], "rating": 5},
+        {
+            "messages": [
+                {"role": "customer", "text": "Где заказ?"},
+                {"role": "agent", "text": "Заказ приедет завтра до 14:00."},
+            ],
+            "rating": 5,
+        },
     ]
     data = read_labelled(write_jsonl(tmp_path / "d.jsonl", rows))
     assert data.labels == ["positive", "negative", "neutral", "positive"]
@@ -58,7 +63,7 @@ def test_missing_file_and_invalid_json(tmp_path: Path) -> None:
         read_labelled(tmp_path / "nope.jsonl")
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"text": "a", "label": "positive"}\n{oops\n', encoding="utf-8")
-    with pytest.raises(TrainingDataError, match="bad.jsonl:2"):
+    with pytest.raises(TrainingDataError, match=r"bad\.jsonl:2"):
         read_labelled(bad)
 
 
