@@ -56,10 +56,14 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 
 
 def pooled_features(
-    encoder: Encoder, texts: Sequence[str], batch_size: int = 32
+    encoder: Encoder,
+    texts: Sequence[str],
+    batch_size: int = 32,
+    spans: Sequence[Sequence[tuple[int, int]]] | None = None,
 ) -> tuple[np.ndarray, list[list[tuple[int, int, np.ndarray]]]]:
-    """Whole-text features (N, dim) and, per text, (start, end, features) of each sentence."""
-    spans = [sentence_spans(t) for t in texts]
+    """Whole-text features (N, dim) and, per text, (start, end, features) of each sentence (or of
+    each given character span)."""
+    spans = spans if spans is not None else [sentence_spans(t) for t in texts]
     states = encoder.token_states(list(texts), batch_size=batch_size)
     whole = np.zeros((len(texts), encoder.dim), dtype=np.float32)
     weight = np.zeros(len(texts), dtype=np.float32)

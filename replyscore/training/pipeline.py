@@ -12,6 +12,7 @@ from typing import Any
 
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 
+from replyscore.eval.samples import labelled_replies
 from replyscore.model.encoder import Encoder
 from replyscore.model.encoder_cache import E5_PREFIX, build_default_encoder
 from replyscore.model.language import ADAPTER_DIR, ReplyLanguageModel
@@ -178,7 +179,12 @@ def train_model(
         save_adapter(out, fit.adapter_model)
         adapted = encoder.with_adapter(out / ADAPTER_DIR)
     vague = fit_vague_head(
-        adapted, v_train, [x == "True" for x in vl_train], (v_valid, [x == "True" for x in vl_valid])
+        adapted,
+        v_train,
+        [x == "True" for x in vl_train],
+        (v_valid, [x == "True" for x in vl_valid]),
+        contexts=clean_sample_sentences(),
+        seed=cfg.seed,
     )
     meta["vague_threshold"] = vague[2]
     meta["metrics"] = {"vague": vague[3], "scenario": fit_scenario_head(adapted, out)}
@@ -197,6 +203,14 @@ def train_model(
     meta["training"]["seconds"] = round(time.perf_counter() - started, 1)
     write_model_dir(out, vague, fit, meta, _card(meta))
     return meta
+
+
+def clean_sample_sentences() -> list[str]:
+    """Sentences of the clean sample replies: the context the vague head learns sentences in."""
+    from replyscore.model.language import sentence_spans
+
+    texts = [r["text"] for r in labelled_replies() if not r.get("must")]
+    return [t[a:b] for t in texts for a, b in sentence_spans(t)]
 
 
 def _counts(labels: list[str]) -> dict[str, int]:

@@ -190,32 +190,61 @@ def fit_lora(
     return ToneFit(head.weight.detach().numpy().copy(), head.bias.detach().numpy().copy(), model, history)
 
 
+def in_context(
+    sentences: list[str], contexts: list[str], seed: int
+) -> tuple[list[str], list[list[tuple[int, int]]]]:
+    """Each sentence alone and inside a reply (a clean sentence before and/or after it), with its span:
+    the served model scores sentences in context, so the head learns them both ways."""
+    rng = random.Random(seed)
+    texts: list[str] = []
+    spans: list[list[tuple[int, int]]] = []
+    for sentence in sentences:
+        texts.append(sentence)
+        spans.append([(0, len(sentence))])
+        before = rng.choice(contexts) if rng.random() < 0.7 else ""
+        after = rng.choice(contexts) if rng.random() < 0.5 else ""
+        start = len(before) + 1 if before else 0
+        texts.append(" ".join(x for x in (before, sentence, after) if x))
+        spans.append([(start, start + len(sentence))])
+    return texts, spans
+
+
+def _span_features(encoder: Encoder, texts: list[str], spans: list[list[tuple[int, int]]]) -> np.ndarray:
+    _, per_text = pooled_features(encoder, texts, spans=spans)
+    return np.stack([found[0][2] for found in per_text])
+
+
 def fit_vague_head(
     encoder: Encoder,
     sentences: list[str],
     labels: list[bool],
     valid: tuple[list[str], list[bool]],
+    contexts: list[str],
     c: float = 2.0,
+    seed: int = 13,
 ) -> tuple[np.ndarray, np.ndarray, float, dict]:
-    """Logistic regression on sentence features; the threshold maximises validation F1."""
-    _, train_sent = pooled_features(encoder, sentences)
-    features = np.stack([s[0][2] for s in train_sent])
-    clf = LogisticRegression(C=c, max_iter=3000, class_weight="balanced").fit(features, labels)
-    _, valid_sent = pooled_features(encoder, valid[0])
-    vfeat = np.stack([s[0][2] for s in valid_sent])
-    probs = clf.predict_proba(vfeat)[:, list(clf.classes_).index(True)]
+    """Logistic regression on sentence features, alone and in context; the threshold maximises
+    validation F1."""
+    texts, spans = in_context(sentences, contexts, seed)
+    features = _span_features(encoder, texts, spans)
+    y = [label for label in labels for _ in range(2)]
+    clf = LogisticRegression(C=c, max_iter=3000, class_weight="balanced").fit(features, y)
+    vtexts, vspans = in_context(valid[0], contexts, seed + 1)
+    vy = np.array([label for label in valid[1] for _ in range(2)])
+    probs = clf.predict_proba(_span_features(encoder, vtexts, vspans))[:, list(clf.classes_).index(True)]
     best_t, best_f1 = 0.5, -1.0
     for t in np.arange(0.3, 0.91, 0.05):
-        f1 = f1_score(valid[1], probs >= t, zero_division=0)
+        f1 = f1_score(vy, probs >= t, zero_division=0)
         if f1 > best_f1:
             best_t, best_f1 = float(round(t, 2)), float(f1)
     pred = probs >= best_t
-    tp = int(np.sum(pred & np.array(valid[1])))
+    tp = int(np.sum(pred & vy))
     metrics = {
-        "valid_f1": best_f1,
-        "valid_precision": tp / max(1, int(pred.sum())),
-        "valid_recall": tp / max(1, int(np.sum(valid[1]))),
+        "valid_f1": round(best_f1, 4),
+        "valid_precision": round(tp / max(1, int(pred.sum())), 4),
+        "valid_recall": round(tp / max(1, int(np.sum(vy))), 4),
         "threshold": best_t,
+        "valid_sentences": len(vtexts),
     }
     w = clf.coef_.astype(np.float32)
     b = clf.intercept_.astype(np.float32)
