@@ -35,6 +35,7 @@ META_FILE = "replyscore_model.json"
 HEADS_FILE = "heads.npz"
 ADAPTER_DIR = "adapter"
 SCENARIO_FILE = "scenario_head.npz"
+MAX_CONTEXT_SENTENCES = 4  # longer texts get their sentences' vague scores one by one
 
 
 @dataclass(frozen=True)
@@ -133,8 +134,27 @@ class ReplyLanguageModel:
             model.scenario_model = EmbeddingHead.load(model_dir / SCENARIO_FILE, encoder.embed)
         return model
 
+    def _sentences_alone(
+        self, texts: Sequence[str], sentences: list[list[tuple[int, int, np.ndarray]]]
+    ) -> None:
+        """In a long text a sentence's in-context features drift from what the head learnt (sentences
+        alone and inside short replies): score each sentence of such texts on its own, in one batch."""
+        long = [i for i, found in enumerate(sentences) if len(found) > MAX_CONTEXT_SENTENCES]
+        if not long:
+            return
+        parts = [(i, a, b) for i in long for a, b, _ in sentences[i]]
+        _, alone = pooled_features(
+            self.encoder, [texts[i][a:b] for i, a, b in parts], spans=[[(0, b - a)] for _, a, b in parts]
+        )
+        for i in long:
+            sentences[i] = []
+        for (i, a, b), found in zip(parts, alone, strict=True):
+            if found:
+                sentences[i].append((a, b, found[0][2]))
+
     def analyse(self, texts: Sequence[str]) -> list[ModelView]:
         whole, sentences = pooled_features(self.encoder, texts)
+        self._sentences_alone(texts, sentences)
         tone = self.tone.probabilities(whole)
         views = []
         for i in range(len(texts)):
