@@ -20,13 +20,13 @@ import numpy as np
 from replyscore.eval.samples import tone_replies
 
 _STARTUP = """
-import json, resource, time
+import json, time
 t0 = time.perf_counter()
 from replyscore.model.loading import load_scorer
 scorer = load_scorer(rules_only={rules_only})
 scorer.score("Здравствуйте! Заказ передан в доставку, курьер привезёт его завтра до 14:00.")
-print(json.dumps({{"seconds": time.perf_counter() - t0,
-                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+hwm = next(line for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+print(json.dumps({{"seconds": time.perf_counter() - t0, "peak_rss_mb": int(hwm.split()[1]) / 1024}}))
 """
 
 

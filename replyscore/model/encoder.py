@@ -205,13 +205,15 @@ class Encoder:
                 )
         return [s for s in out if s is not None]
 
-    def with_adapter(self, adapter_dir: Path) -> Encoder:
-        """A copy with a LoRA adapter (peft) merged into the weights; needs an fp32 encoder."""
+    def with_adapter(self, adapter_dir: Path, *, in_place: bool = False) -> Encoder:
+        """A LoRA adapter (peft) merged into the weights of a copy (or, `in_place`, of this encoder's
+        model, which then must not be used on its own); needs an fp32 encoder."""
         from peft import PeftModel
 
         if self.quantized:
             raise ValueError("merge adapters into the fp32 encoder, then quantise")
-        merged = PeftModel.from_pretrained(copy.deepcopy(self.model), str(adapter_dir)).merge_and_unload()
+        base = self.model if in_place else copy.deepcopy(self.model)
+        merged = PeftModel.from_pretrained(base, str(adapter_dir)).merge_and_unload()
         digest = hashlib.sha256((Path(adapter_dir) / "adapter_model.safetensors").read_bytes()).hexdigest()
         return Encoder(
             merged,
@@ -221,11 +223,12 @@ class Encoder:
             quantized=False,
         )
 
-    def quantized_copy(self) -> Encoder:
-        """Dynamic int8 quantisation (``quantize_int8``) of a copy: the served configuration."""
+    def quantized_copy(self, *, in_place: bool = False) -> Encoder:
+        """Dynamic int8 quantisation (``quantize_int8``) of a copy (or, `in_place`, of this encoder's
+        model, which then must not be used on its own): the served configuration."""
         if self.quantized:
             return self
-        model = quantize_int8(copy.deepcopy(self.model))
+        model = quantize_int8(self.model if in_place else copy.deepcopy(self.model))
         return Encoder(model, self.tokenizer, prefix=self.prefix, weights_id=self._weights_id, quantized=True)
 
 

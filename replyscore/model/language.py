@@ -120,9 +120,9 @@ class ReplyLanguageModel:
                 encoder.version,
             )
         if (model_dir / ADAPTER_DIR).is_dir():
-            encoder = encoder.with_adapter(model_dir / ADAPTER_DIR)
+            encoder = encoder.with_adapter(model_dir / ADAPTER_DIR, in_place=True)
         if quantize:
-            encoder = encoder.quantized_copy()
+            encoder = encoder.quantized_copy(in_place=True)
         heads = np.load(model_dir / HEADS_FILE)
         model = cls(
             encoder,
