@@ -23,8 +23,13 @@ SENTIRUEVAL_SPLITS = ("train", "test_etalon")
 RUSENTITWEET_LABELS = ("negative", "neutral", "positive", "skip", "speech")
 # speech acts (greetings, thanks) and skip (noise, unclear) are neither positive nor negative: as
 # "neutral" they count against a positive/negative prediction exactly as in the 5-class original.
-RUSENTITWEET_TO_TONE = {"negative": "negative", "neutral": "neutral", "positive": "positive",
-                        "skip": "neutral", "speech": "neutral"}
+RUSENTITWEET_TO_TONE = {
+    "negative": "negative",
+    "neutral": "neutral",
+    "positive": "positive",
+    "skip": "neutral",
+    "speech": "neutral",
+}
 CEDR_EMOTIONS = ("joy", "sadness", "surprise", "fear", "anger")
 
 _TWEET_FIELDS = {"id", "twitid", "date", "text"}
@@ -46,6 +51,7 @@ def require_shared_data() -> Path:
 
 
 # --- SentiRuEval-2015 tweets (phpMyAdmin XML, one <table> per tweet, one column per company) ---
+
 
 @dataclass(frozen=True)
 class Tweet:
@@ -94,16 +100,23 @@ _OPERATOR_SIGNATURE = re.compile(
 
 def is_operator_reply(text: str) -> bool:
     opening = _OPENS_WITH_HANDLE.match(text)
-    return bool(opening and not _OPERATOR_HANDLE.search(opening.group(1)) and _OPERATOR_SIGNATURE.search(text))
+    return bool(
+        opening and not _OPERATOR_HANDLE.search(opening.group(1)) and _OPERATOR_SIGNATURE.search(text)
+    )
 
 
 def operator_replies(root: Path) -> list[Tweet]:
     """Telecom tweets (both files) written by the operators' support accounts."""
-    return [t for split in SENTIRUEVAL_SPLITS for t in sentirueval_tweets(root, "telecoms", split)
-            if is_operator_reply(t.text)]
+    return [
+        t
+        for split in SENTIRUEVAL_SPLITS
+        for t in sentirueval_tweets(root, "telecoms", split)
+        if is_operator_reply(t.text)
+    ]
 
 
 # --- RuSentiTweet (CSV: text, label, id) ---
+
 
 @dataclass(frozen=True)
 class LabelledText:
@@ -120,6 +133,7 @@ def rusentitweet(root: Path, split: str) -> list[LabelledText]:
 
 
 # --- RUSSE-2022 detoxification (TSV: toxic_comment, neutral_comment1..3) ---
+
 
 @dataclass(frozen=True)
 class DetoxPair:
@@ -145,6 +159,7 @@ def detox_pairs(root: Path, split: str) -> list[DetoxPair]:
 
 # --- CEDR (CSV: text, labels like "[0 4]", source) ---
 
+
 @dataclass(frozen=True)
 class CedrSentence:
     text: str
@@ -166,7 +181,11 @@ def cedr_sentences(root: Path, split: str) -> list[CedrSentence]:
     if split not in ("train", "test"):
         raise ValueError(f"unknown CEDR split {split!r}")
     with (root / "cedr" / f"cedr-main-{split}.csv").open(encoding="utf-8", newline="") as fh:
-        return [CedrSentence(row["text"].strip(),
-                             frozenset(CEDR_EMOTIONS[int(i)] for i in re.findall(r"\d+", row["labels"])),
-                             row["source"])
-                for row in csv.DictReader(fh)]
+        return [
+            CedrSentence(
+                row["text"].strip(),
+                frozenset(CEDR_EMOTIONS[int(i)] for i in re.findall(r"\d+", row["labels"])),
+                row["source"],
+            )
+            for row in csv.DictReader(fh)
+        ]

@@ -57,8 +57,11 @@ class Benchmark:
 def _sentirueval(domain: str) -> Callable[[Path], tuple[list[LabelledText], list[LabelledText]]]:
     def load(root: Path) -> tuple[list[LabelledText], list[LabelledText]]:
         def part(name: str) -> list[LabelledText]:
-            return [LabelledText(t.text, t.label) for t in corpora.sentirueval_tweets(root, domain, name)
-                    if t.label is not None]
+            return [
+                LabelledText(t.text, label)
+                for t in corpora.sentirueval_tweets(root, domain, name)
+                if (label := t.label) is not None
+            ]
 
         return part("train"), part("test_etalon")
 
@@ -67,18 +70,33 @@ def _sentirueval(domain: str) -> Callable[[Path], tuple[list[LabelledText], list
 
 def _rusentitweet(root: Path) -> tuple[list[LabelledText], list[LabelledText]]:
     def part(name: str) -> list[LabelledText]:
-        return [LabelledText(r.text, corpora.RUSENTITWEET_TO_TONE[r.label]) for r in corpora.rusentitweet(root, name)]
+        return [
+            LabelledText(r.text, corpora.RUSENTITWEET_TO_TONE[r.label])
+            for r in corpora.rusentitweet(root, name)
+        ]
 
     return part("train"), part("test")
 
 
 BENCHMARKS = (
-    Benchmark("sentirueval2015-banks", _sentirueval("banks"), 0.6640,
-              "RuBERT on the SentiRuEval-2016 test set (not available here)"),
-    Benchmark("sentirueval2015-telecoms", _sentirueval("telecoms"), 0.6614,
-              "RuBERT on the SentiRuEval-2016 test set (not available here)"),
-    Benchmark("rusentitweet", _rusentitweet, 0.6510,
-              "RuBERT's per-class F1 of its released run; its headline 0.6594 is 5-class macro-F1"),
+    Benchmark(
+        "sentirueval2015-banks",
+        _sentirueval("banks"),
+        0.6640,
+        "RuBERT on the SentiRuEval-2016 test set (not available here)",
+    ),
+    Benchmark(
+        "sentirueval2015-telecoms",
+        _sentirueval("telecoms"),
+        0.6614,
+        "RuBERT on the SentiRuEval-2016 test set (not available here)",
+    ),
+    Benchmark(
+        "rusentitweet",
+        _rusentitweet,
+        0.6510,
+        "RuBERT's per-class F1 of its released run; its headline 0.6594 is 5-class macro-F1",
+    ),
 )
 
 
@@ -92,54 +110,85 @@ def _write_jsonl(rows: list[LabelledText], path: Path) -> Path:
 def benchmark_metrics(gold: list[str], pred: list[str]) -> dict[str, Any]:
     """tone_metrics plus micro-F1 over positive and negative and 3-class weighted F1."""
     metrics = tone_metrics(gold, pred)
-    metrics["micro_f1_pn"] = round(float(f1_score(gold, pred, labels=PN_LABELS, average="micro",
-                                                  zero_division=0)), 4)
+    metrics["micro_f1_pn"] = round(
+        float(f1_score(gold, pred, labels=PN_LABELS, average="micro", zero_division=0)), 4
+    )
     metrics["weighted_f1"] = round(float(f1_score(gold, pred, average="weighted", zero_division=0)), 4)
     return metrics
 
 
-def run_benchmark(bench: Benchmark, root: Path, cfg: TrainConfig, workdir: Path, *,
-                  int8: bool = False) -> dict[str, Any]:
+def run_benchmark(
+    bench: Benchmark,
+    root: Path,
+    cfg: TrainConfig,
+    workdir: Path,
+    *,
+    base: Path | None = None,
+    int8: bool = False,
+) -> dict[str, Any]:
     started = time.perf_counter()
     train_rows, test_rows = bench.load(root)
     texts, labels = [r.text for r in train_rows], [r.label for r in train_rows]
     fit_t, valid_t, fit_l, valid_l = split(texts, labels, VALID_FRACTION, cfg.seed)
     folder = workdir / bench.name
     folder.mkdir(parents=True)
-    train_file = _write_jsonl([LabelledText(t, lab) for t, lab in zip(fit_t, fit_l, strict=True)],
-                              folder / "train.jsonl")
-    valid_file = _write_jsonl([LabelledText(t, lab) for t, lab in zip(valid_t, valid_l, strict=True)],
-                              folder / "valid.jsonl")
-    meta = train_model(train_file, folder / "model", valid=valid_file, cfg=cfg,
-                       test_fraction=INNER_TEST_FRACTION)
+    train_file = _write_jsonl(
+        [LabelledText(t, lab) for t, lab in zip(fit_t, fit_l, strict=True)], folder / "train.jsonl"
+    )
+    valid_file = _write_jsonl(
+        [LabelledText(t, lab) for t, lab in zip(valid_t, valid_l, strict=True)], folder / "valid.jsonl"
+    )
+    meta = train_model(
+        train_file, folder / "model", valid=valid_file, cfg=cfg, base=base, test_fraction=INNER_TEST_FRACTION
+    )
     model = ReplyLanguageModel.load(folder / "model", quantize=int8)
-    metrics = benchmark_metrics([r.label for r in test_rows], predict_labels(model, [r.text for r in test_rows]))
+    metrics = benchmark_metrics(
+        [r.label for r in test_rows], predict_labels(model, [r.text for r in test_rows])
+    )
     return {
-        "dataset": bench.name, "mode": cfg.mode, "int8": int8,
-        "train": {"n": meta["data"]["train"]["n"], "counts": meta["data"]["train"]["counts"],
-                  "valid": len(valid_t), "skipped": meta["data"]["skipped"]},
-        "test": metrics, "published_rubert_macro_f1_pn": bench.published,
-        "gap": round(metrics["macro_f1_pn"] - bench.published, 4), "note": bench.note,
+        "dataset": bench.name,
+        "mode": cfg.mode,
+        "base_encoder": meta["base_encoder"],
+        "int8": int8,
+        "train": {
+            "n": meta["data"]["train"]["n"],
+            "counts": meta["data"]["train"]["counts"],
+            "valid": len(valid_t),
+            "skipped": meta["data"]["skipped"],
+        },
+        "test": metrics,
+        "published_rubert_macro_f1_pn": bench.published,
+        "gap": round(metrics["macro_f1_pn"] - bench.published, 4),
+        "note": bench.note,
         "seconds": round(time.perf_counter() - started, 1),
     }
 
 
 def table(results: list[dict[str, Any]]) -> str:
-    lines = ["| dataset | test n | our macro-F1(PN) | our micro-F1(PN) | RuBERT macro-F1(PN) | gap | note |",
-             "|---|---:|---:|---:|---:|---:|---|"]
+    lines = [
+        "| dataset | test n | our macro-F1(PN) | our micro-F1(PN) | RuBERT macro-F1(PN) | gap | note |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
     for r in results:
         t = r["test"]
-        lines.append(f"| {r['dataset']} | {t['n']} | {t['macro_f1_pn']:.4f} | {t['micro_f1_pn']:.4f} | "
-                     f"{r['published_rubert_macro_f1_pn']:.4f} | {r['gap']:+.4f} | {r['note']} |")
+        lines.append(
+            f"| {r['dataset']} | {t['n']} | {t['macro_f1_pn']:.4f} | {t['micro_f1_pn']:.4f} | "
+            f"{r['published_rubert_macro_f1_pn']:.4f} | {r['gap']:+.4f} | {r['note']} |"
+        )
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--mode", choices=("head", "lora"), default="head")
     parser.add_argument("--epochs", type=int, default=TrainConfig.epochs, help="lora epochs")
     parser.add_argument("--seed", type=int, default=TrainConfig.seed)
-    parser.add_argument("--only", help="comma-separated benchmark names: " + ", ".join(b.name for b in BENCHMARKS))
+    parser.add_argument(
+        "--only", help="comma-separated benchmark names: " + ", ".join(b.name for b in BENCHMARKS)
+    )
+    parser.add_argument("--base", help="local Hugging Face encoder folder; default: multilingual-e5-small")
     parser.add_argument("--int8", action="store_true", help="score with the int8 encoder, as served")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
@@ -153,18 +202,28 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="replyscore-published-") as tmp:
         for bench in chosen:
             print(f"{bench.name}: training ({args.mode})...", file=sys.stderr)
-            results.append(run_benchmark(bench, root, cfg, Path(tmp), int8=args.int8))
+            results.append(
+                run_benchmark(
+                    bench, root, cfg, Path(tmp), base=Path(args.base) if args.base else None, int8=args.int8
+                )
+            )
     machine = f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs"
-    report = {"date": datetime.now(UTC).strftime("%Y-%m-%d"), "machine": machine,
-              "command": " ".join(sys.argv), "results": results}
+    report = {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d"),
+        "machine": machine,
+        "command": " ".join(sys.argv),
+        "results": results,
+    }
     if args.json:
         print(json.dumps(report, ensure_ascii=False))
     else:
         print(table(results))
         for r in results:
             t = r["test"]
-            print(f"{r['dataset']}: accuracy {t['accuracy']}, macro-F1 (3 classes) {t['macro_f1']}, "
-                  f"weighted F1 {t['weighted_f1']}, trained on {r['train']['n']} in {r['seconds']} s")
+            print(
+                f"{r['dataset']}: accuracy {t['accuracy']}, macro-F1 (3 classes) {t['macro_f1']}, "
+                f"weighted F1 {t['weighted_f1']}, trained on {r['train']['n']} in {r['seconds']} s"
+            )
     return 0
 
 

@@ -36,8 +36,10 @@ BATCH = 256
 
 def tone_probabilities(model: ReplyLanguageModel, texts: Sequence[str]) -> np.ndarray:
     """(N, labels) tone probabilities in `model.labels` order, unrounded."""
-    chunks = [model.tone.probabilities(pooled_features(model.encoder, texts[lo : lo + BATCH])[0])
-              for lo in range(0, len(texts), BATCH)]
+    chunks = [
+        model.tone.probabilities(pooled_features(model.encoder, texts[lo : lo + BATCH])[0])
+        for lo in range(0, len(texts), BATCH)
+    ]
     return np.concatenate(chunks) if chunks else np.zeros((0, len(model.labels)))
 
 
@@ -73,8 +75,9 @@ def evaluate_operator_replies(model: ReplyLanguageModel, root: Path) -> dict[str
     return _headline(tone_metrics([t.label or "" for t in tweets], predicted_labels(model, probs)))
 
 
-def evaluate_detox(model: ReplyLanguageModel, root: Path, split_name: str = "dev",
-                   limit: int | None = None, seed: int = 0) -> dict[str, Any]:
+def evaluate_detox(
+    model: ReplyLanguageModel, root: Path, split_name: str = "dev", limit: int | None = None, seed: int = 0
+) -> dict[str, Any]:
     pairs = corpora.detox_pairs(root, split_name)
     sample = "all"
     if limit is not None and limit < len(pairs):
@@ -87,12 +90,18 @@ def evaluate_detox(model: ReplyLanguageModel, root: Path, split_name: str = "dev
     drops = np.array([neg[p.rude] - neg[p.polite] for p in pairs])
     share = float((drops > 0).mean()) if len(pairs) else 0.0
     return {
-        "split": split_name, "pairs": len(pairs), "rude_texts": len({p.rude for p in pairs}),
+        "split": split_name,
+        "pairs": len(pairs),
+        "rude_texts": len({p.rude for p in pairs}),
         "sample": sample,
-        "less_negative_share": round(share, 4), "target": DETOX_TARGET, "meets_target": share >= DETOX_TARGET,
+        "less_negative_share": round(share, 4),
+        "target": DETOX_TARGET,
+        "meets_target": share >= DETOX_TARGET,
         "mean_p_negative_drop": round(float(drops.mean()), 4) if len(pairs) else 0.0,
         "rude_read_negative": round(sum(labels[p.rude] == "negative" for p in pairs) / max(1, len(pairs)), 4),
-        "polite_read_negative": round(sum(labels[p.polite] == "negative" for p in pairs) / max(1, len(pairs)), 4),
+        "polite_read_negative": round(
+            sum(labels[p.polite] == "negative" for p in pairs) / max(1, len(pairs)), 4
+        ),
     }
 
 
@@ -107,10 +116,19 @@ def evaluate_cedr(model: ReplyLanguageModel, root: Path) -> dict[str, Any]:
     return result
 
 
-def quality_report(model: ReplyLanguageModel, data: Path, root: Path | None, *, detox_split: str = "dev",
-                   detox_limit: int | None = None) -> dict[str, Any]:
-    report: dict[str, Any] = {"model_version": model.version, "quantized": model.encoder.quantized,
-                              "samples": evaluate_samples(model, data)}
+def quality_report(
+    model: ReplyLanguageModel,
+    data: Path,
+    root: Path | None,
+    *,
+    detox_split: str = "dev",
+    detox_limit: int | None = None,
+) -> dict[str, Any]:
+    report: dict[str, Any] = {
+        "model_version": model.version,
+        "quantized": model.encoder.quantized,
+        "samples": evaluate_samples(model, data),
+    }
     if root is None:
         report["shared_data"] = f"skipped: no ../shared/data (set ${corpora.SHARED_ENV})"
         return report
@@ -123,12 +141,17 @@ def quality_report(model: ReplyLanguageModel, data: Path, root: Path | None, *, 
 
 def _print(report: dict[str, Any]) -> None:
     print(f"model {report['model_version']} ({'int8' if report['quantized'] else 'fp32'})")
-    for key, title in (("samples", "held-out samples"), ("operator_replies", "SentiRuEval operator replies"),
-                       ("cedr_joy_anger", "CEDR joy/anger")):
+    for key, title in (
+        ("samples", "held-out samples"),
+        ("operator_replies", "SentiRuEval operator replies"),
+        ("cedr_joy_anger", "CEDR joy/anger"),
+    ):
         if key in report:
             m = report[key]
-            print(f"{title:<30} n={m['n']:<5} accuracy {m['accuracy']:.3f}  macro-F1 {m['macro_f1']:.3f}  "
-                  f"macro-F1 pos/neg {m['macro_f1_pn']:.3f}")
+            print(
+                f"{title:<30} n={m['n']:<5} accuracy {m['accuracy']:.3f}  macro-F1 {m['macro_f1']:.3f}  "
+                f"macro-F1 pos/neg {m['macro_f1_pn']:.3f}"
+            )
             if "warning" in m:
                 print(f"  warning: {m['warning']}")
     if "cedr_joy_anger" in report:
@@ -137,25 +160,38 @@ def _print(report: dict[str, Any]) -> None:
     if "detox" in report:
         d = report["detox"]
         verdict = "meets" if d["meets_target"] else "below"
-        print(f"{'detox pairs (' + d['split'] + ')':<30} n={d['pairs']:<5} polite reads less negative in "
-              f"{d['less_negative_share']:.3f} of pairs ({verdict} target {d['target']}); read negative: "
-              f"rude {d['rude_read_negative']:.3f}, polite {d['polite_read_negative']:.3f}")
+        print(
+            f"{'detox pairs (' + d['split'] + ')':<30} n={d['pairs']:<5} polite reads less negative in "
+            f"{d['less_negative_share']:.3f} of pairs ({verdict} target {d['target']}); read negative: "
+            f"rude {d['rude_read_negative']:.3f}, polite {d['polite_read_negative']:.3f}"
+        )
     else:
         print(report["shared_data"])
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--model", help="model directory; default: $REPLYSCORE_MODEL or the packaged model")
-    parser.add_argument("--data", default=str(SAMPLES_DIR / "tone"), help="the labelled samples it was trained on")
-    parser.add_argument("--fp32", action="store_true", help="evaluate the fp32 encoder (default: int8, as served)")
+    parser.add_argument(
+        "--data", default=str(SAMPLES_DIR / "tone"), help="the labelled samples it was trained on"
+    )
+    parser.add_argument(
+        "--fp32", action="store_true", help="evaluate the fp32 encoder (default: int8, as served)"
+    )
     parser.add_argument("--detox-split", choices=("dev", "train"), default="dev")
     parser.add_argument("--detox-limit", type=int, help="a fixed random sample of this many pairs")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
     model = ReplyLanguageModel.load(Path(args.model) if args.model else None, quantize=not args.fp32)
-    report = quality_report(model, Path(args.data), corpora.shared_data_dir(), detox_split=args.detox_split,
-                            detox_limit=args.detox_limit)
+    report = quality_report(
+        model,
+        Path(args.data),
+        corpora.shared_data_dir(),
+        detox_split=args.detox_split,
+        detox_limit=args.detox_limit,
+    )
     if args.json:
         print(json.dumps(report, ensure_ascii=False))
     else:
