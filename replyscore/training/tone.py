@@ -107,10 +107,13 @@ def fit_lora(
             bias="none",
         ),
     )
-    head = torch.nn.Linear(base.config.hidden_size, len(TONE_LABELS))
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")  # a GPU when there is one
+    model.to(device)
+    head = torch.nn.Linear(base.config.hidden_size, len(TONE_LABELS)).to(device)
     y = torch.tensor([TONE_LABELS.index(lab) for lab in labels])
     counts = torch.bincount(y, minlength=len(TONE_LABELS)).float()
-    loss_fn = torch.nn.CrossEntropyLoss(weight=counts.sum() / (len(TONE_LABELS) * counts.clamp(min=1)))
+    weights = counts.sum() / (len(TONE_LABELS) * counts.clamp(min=1))
+    loss_fn = torch.nn.CrossEntropyLoss(weight=weights.to(device))
     optimizer = torch.optim.AdamW(
         [
             {"params": [p for p in model.parameters() if p.requires_grad], "lr": cfg.lr},
@@ -127,8 +130,9 @@ def fit_lora(
             padding=True,
             return_tensors="pt",
         )
-        hidden = model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).last_hidden_state
-        mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+        ids, attention = enc["input_ids"].to(device), enc["attention_mask"].to(device)
+        hidden = model(input_ids=ids, attention_mask=attention).last_hidden_state
+        mask = attention.unsqueeze(-1).to(hidden.dtype)
         return (hidden * mask).sum(1) / mask.sum(1)
 
     def predict(batch_texts: list[str]) -> list[str]:
@@ -157,7 +161,7 @@ def fit_lora(
         for step, lo in enumerate(range(0, len(perm), cfg.batch_size), start=1):
             rows = perm[lo : lo + cfg.batch_size]
             logits = head(batch_features([texts[i] for i in rows]))
-            loss = loss_fn(logits, y[rows])
+            loss = loss_fn(logits, y[rows].to(device))
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
@@ -187,6 +191,8 @@ def fit_lora(
         for name, value in best[1].items():
             params[name].copy_(value)
     head.load_state_dict(best[2])
+    model.to("cpu")
+    head.to("cpu")
     return ToneFit(head.weight.detach().numpy().copy(), head.bias.detach().numpy().copy(), model, history)
 
 
