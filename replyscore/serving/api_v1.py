@@ -1,4 +1,4 @@
-"""/v1: replyscore's own API — one reply, a batch with per-item errors, and the rule list."""
+"""/v1: replyscore's own API — one reply, its suggestions, a batch with per-item errors, the rule list."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Security
 
+from replyscore.model.report import Report
 from replyscore.model.rulebook import RuleSelection
 from replyscore.model.scorer import ScoreRequest as ModelRequest
 from replyscore.serving.errors import ServiceError
@@ -13,6 +14,7 @@ from replyscore.serving.openapi import errors
 from replyscore.serving.schemas import (
     BatchRequest,
     BatchResponse,
+    RewriteResponse,
     RuleSelectionIn,
     RulesResponse,
     ScoreInput,
@@ -20,8 +22,9 @@ from replyscore.serving.schemas import (
     ScoreResponse,
 )
 from replyscore.serving.security import api_key_header
-from replyscore.serving.service import ServiceDep, error_kind, get_service
+from replyscore.serving.service import Service, ServiceDep, error_kind, get_service
 from replyscore.serving.settings import Settings
+from replyscore.serving.suggestions import suggestions
 
 
 def _selection(rules: RuleSelectionIn | None) -> RuleSelection | None:
@@ -35,6 +38,16 @@ def _selection(rules: RuleSelectionIn | None) -> RuleSelection | None:
 def _request(item: ScoreInput, default_rules: RuleSelectionIn | None = None) -> ModelRequest:
     slots = item.context.slots() if item.context else {}
     return ModelRequest(item.text, item.customer_message, _selection(item.rules or default_rules), slots)
+
+
+async def _score_one(service: Service, body: ScoreRequest) -> Report:
+    too_long = service.text_too_long(body.text)
+    if too_long:
+        raise ServiceError(422, "text_too_long", too_long)
+    [result] = await service.score([_request(body)])
+    if isinstance(result, Exception):
+        raise ServiceError(422, error_kind(result), str(result))
+    return result
 
 
 async def require_client_key(request: Request, key: Annotated[str | None, Security(api_key_header)]) -> None:
@@ -54,13 +67,26 @@ def router(settings: Settings) -> APIRouter:
         summary="Score one reply: rule matches, signals, tone and CSS",
     )
     async def score(body: ScoreRequest, service: ServiceDep) -> dict[str, Any]:
-        too_long = service.text_too_long(body.text)
-        if too_long:
-            raise ServiceError(422, "text_too_long", too_long)
-        [result] = await service.score([_request(body)])
-        if isinstance(result, Exception):
-            raise ServiceError(422, error_kind(result), str(result))
-        return service.report(result, body.debug)
+        report = await _score_one(service, body)
+        out = service.report(report, body.debug)
+        if body.suggest:
+            out["suggestions"] = await suggestions(service, body, report)
+        return out
+
+    @api.post(
+        "/rewrite",
+        operation_id="rewrite",
+        response_model=RewriteResponse,
+        response_model_exclude_unset=True,
+        responses=errors(400, 401, 413, 422, 503),
+        summary="Suggest a fix of the draft and template rewrites, each re-checked before it is returned",
+    )
+    async def rewrite(body: ScoreRequest, service: ServiceDep) -> dict[str, Any]:
+        report = await _score_one(service, body)
+        return {
+            "suggestions": await suggestions(service, body, report),
+            "report": service.report(report, body.debug),
+        }
 
     @api.post(
         "/score/batch",

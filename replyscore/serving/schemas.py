@@ -13,6 +13,7 @@ CategoryId = Literal[CATEGORIES]  # type: ignore[valid-type]
 Severity = Literal["error", "warning", "info"]
 
 EXAMPLE_TEXT = "Здравствуйте! Постараемся отправить заказ в ближайшее время."
+MIN_YEAR, MAX_YEAR = 2000, 2100  # `now` outside these is a mistake, and dates near 1 or 9999 overflow
 
 
 class Strict(BaseModel):
@@ -32,17 +33,47 @@ class RuleSelectionIn(Strict):
 
 
 class OrderContext(Strict):
-    """What the agent knows about the order; fills replacement templates (`{deadline}` from `eta`)."""
+    """What the agent knows about the order: fills replacement templates (`{deadline}` from `eta`) and,
+    for suggestions, picks and fills the templates (the logistics decision tree, deadlines from `now`)."""
 
-    order_id: str | None = Field(None, max_length=100, examples=["FBO-48213975"])
-    status: str | None = Field(None, max_length=100, examples=["Shipped"])
+    order_id: str | None = Field(
+        None,
+        max_length=100,
+        description="The order id; its prefix (FBO, FBS, rFBS) names the scheme.",
+        examples=["FBO-48213975"],
+    )
+    status: str | None = Field(
+        None,
+        max_length=100,
+        description="Packed, Shipped, In transit, At pickup point, Delivered or Delayed (any spelling, "
+        "or Russian); another value is kept but picks no status template.",
+        examples=["Shipped"],
+    )
     eta: str | None = Field(
         None,
         max_length=100,
-        description="Promised date or time, as the reply would say it.",
+        description="Expected delivery: an ISO date (written as «2 декабря (ср)») or text as the reply "
+        "would say it.",
         examples=["18:00 МСК 2 декабря"],
     )
-    now: datetime | None = Field(None, description="When the reply is written (ISO 8601).")
+    now: datetime | None = Field(
+        None,
+        description="When the reply is written (ISO 8601; without an offset: Moscow time). Default: now. "
+        f"Years {MIN_YEAR}-{MAX_YEAR}.",
+    )
+    customer_name: str | None = Field(None, max_length=100, examples=["Анна"])
+    track: str | None = Field(
+        None, max_length=100, description="Tracking number.", examples=["RP123456789RU"]
+    )
+    tier: Literal["standard", "premium"] | None = Field(
+        None, description="Response-time tier for computed deadlines: standard 2 h, premium 15 min."
+    )
+    scheme: Literal["FBO", "FBS", "rFBS"] | None = Field(
+        None, description="Fulfilment scheme, when the order id does not say it."
+    )
+    pickup_until: str | None = Field(None, max_length=100, description="Pick-up point keeps the order until.")
+    refund_by: str | None = Field(None, max_length=100, description="The refund arrives by.")
+    return_period: str | None = Field(None, max_length=100, examples=["30 дней"])
 
     @field_validator("now", mode="before")
     @classmethod
@@ -51,7 +82,15 @@ class OrderContext(Strict):
             raise ValueError("must be an ISO 8601 date-time string")
         return value
 
+    @field_validator("now")
+    @classmethod
+    def _plausible(cls, value: datetime | None) -> datetime | None:
+        if value is not None and not MIN_YEAR <= value.year <= MAX_YEAR:
+            raise ValueError(f"must be a moment in the years {MIN_YEAR}-{MAX_YEAR}")
+        return value
+
     def slots(self) -> dict[str, str]:
+        """Slots for the rules' replacement templates."""
         values = {
             "order_id": self.order_id,
             "status": self.status,
@@ -60,6 +99,10 @@ class OrderContext(Strict):
             "now": self.now.isoformat() if self.now else None,
         }
         return {k: v for k, v in values.items() if v}
+
+    def for_suggestions(self) -> dict[str, Any]:
+        """The context `replyscore.model.rewrite.suggest` reads (`now` stays a datetime)."""
+        return self.model_dump(exclude_none=True)
 
 
 class ScoreInput(Strict):
@@ -77,6 +120,12 @@ class ScoreInput(Strict):
 
 
 class ScoreRequest(ScoreInput):
+    suggest: StrictBool = Field(
+        False,
+        description="Add `suggestions` to the report: a fix of the draft and template rewrites, each "
+        "re-checked (/v1/rewrite always makes them).",
+    )
+
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -84,6 +133,12 @@ class ScoreRequest(ScoreInput):
                     "text": EXAMPLE_TEXT,
                     "context": {"eta": "18:00 МСК 2 декабря"},
                     "rules": {"disabled_categories": ["EMOJI"]},
+                },
+                {
+                    "text": EXAMPLE_TEXT,
+                    "customer_message": "Где мой заказ? Жду уже неделю.",
+                    "context": {"order_id": "FBO-48213975", "status": "Shipped", "eta": "2026-12-02"},
+                    "suggest": True,
                 },
             ]
         }
@@ -191,8 +246,48 @@ class Css(BaseModel):
     tone_used: bool
 
 
+class SuggestionChange(BaseModel):
+    """One edit of a fix (offset and length point into the draft for the first round of edits), or the
+    template a rewrite used."""
+
+    action: Literal["replace", "insert", "remove", "drop_sentence", "replace_sentence", "append", "template"]
+    rule_id: str | None = None
+    category: CategoryId | None = None
+    before: str | None = None
+    after: str | None = None
+    offset: int | None = Field(None, description="In Python code points, into the draft.")
+    length: int | None = None
+    template_id: str | None = None
+    slots: list[str] | None = Field(None, description="The slots the template filled.")
+
+
+class ScenarioRank(BaseModel):
+    id: str
+    confidence: float
+
+
+class ScenarioOut(BaseModel):
+    id: str = Field(description="The scenario the template serves (after the logistics decision tree).")
+    title: str | None = Field(None, description="The scenario's name, in Russian.")
+    confidence: float
+    confident: bool = Field(description="False: the detector was unsure, and the top scenarios are offered.")
+    source: Literal["customer_message", "draft"]
+    model: str
+    top: list[ScenarioRank]
+
+
+class Suggestion(BaseModel):
+    kind: Literal["fix", "rewrite"]
+    text: str = Field(description="The suggested reply; re-checked: no VAGUE, NO_DEADLINE or policy finding.")
+    css_after: float | None = Field(description="The CSS of the suggested reply.")
+    changes: list[SuggestionChange]
+    template_id: str | None = None
+    template_version: int | None = None
+    scenario: ScenarioOut | None = None
+
+
 class ScoreResponse(BaseModel):
-    model_config = ConfigDict(extra="allow")  # suggestions and other report parts as they are added
+    model_config = ConfigDict(extra="allow")  # further report parts as they are added
 
     offset_unit: Literal["code_point"]
     text_length: int
@@ -203,6 +298,15 @@ class ScoreResponse(BaseModel):
     )
     css: Css
     model_version: str
+    suggestions: list[Suggestion] | None = Field(None, description="Present when `suggest` is true.")
+
+
+class RewriteResponse(BaseModel):
+    suggestions: list[Suggestion] = Field(
+        description="A fix of the draft (when it has findings and a fix passes the re-check) and the best "
+        "approved template of the detected scenario (of the top scenarios when unsure)."
+    )
+    report: ScoreResponse = Field(description="The draft's own report.")
 
 
 class ItemError(BaseModel):

@@ -13,6 +13,7 @@ from replyscore.model.rulebook import UnknownRuleError
 from replyscore.model.scorer import Scorer, ScoreRequest
 from replyscore.serving.batcher import MicroBatcher, Overloaded
 from replyscore.serving.categories import NAMES
+from replyscore.serving.check_cache import CheckCache
 from replyscore.serving.errors import unavailable
 from replyscore.serving.inflight import InFlight
 from replyscore.serving.metrics import Metrics
@@ -34,6 +35,7 @@ class Service:
         self.model.on_loaded.append(self.metrics.model_loaded)
         self._batcher: MicroBatcher[ScoreRequest, Result] | None = None
         self._rules: dict[str, Any] | None = None
+        self.suggestion_checks = CheckCache()  # reports of suggested texts (serving/suggestions.py)
 
     async def start(self) -> None:
         s = self.settings

@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from replyscore.model.scorer import Scorer
 from replyscore.serving.settings import Settings
@@ -16,6 +17,10 @@ ScorerFactory = Callable[[Settings], Scorer]
 
 
 class ModelLoadError(RuntimeError):
+    pass
+
+
+class ReloadInProgress(RuntimeError):
     pass
 
 
@@ -42,6 +47,7 @@ class ModelHolder:
         self.load_seconds: float | None = None
         self.on_loaded: list[Callable[[Scorer, float], None]] = []
         self._done = threading.Event()
+        self._reloading = threading.Lock()
 
     def start(self) -> None:
         threading.Thread(target=self._load, name="replyscore-model-loader", daemon=True).start()
@@ -58,6 +64,33 @@ class ModelHolder:
         if self.scorer is not None:
             return "ready"
         return "failed" if self.error else "loading"
+
+    def reload(self, model_path: Path | None = None) -> Scorer:
+        """Build a new scorer (the configured model, or `model_path`) and swap it in. Requests in
+        flight finish on the old one; later batches take the new one; nothing is dropped. Blocking:
+        call it off the event loop. Raises ReloadInProgress or ModelLoadError."""
+        if not self._reloading.acquire(blocking=False):
+            raise ReloadInProgress("a model reload is already running")
+        try:
+            settings = self._settings
+            if model_path is not None:
+                settings = settings.model_copy(update={"model_path": model_path, "rules_only": False})
+            start = time.perf_counter()
+            scorer = self._factory(settings)
+            seconds = time.perf_counter() - start
+            for callback in self.on_loaded:
+                callback(scorer, seconds)
+            previous, self.scorer = self.scorer, scorer
+            self._settings, self.load_seconds, self.error = settings, seconds, None
+            log.info(
+                "model reloaded: %s -> %s in %.2f s",
+                previous.version if previous else None,
+                scorer.version,
+                seconds,
+            )
+            return scorer
+        finally:
+            self._reloading.release()
 
     def _load(self) -> None:
         start = time.perf_counter()

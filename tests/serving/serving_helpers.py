@@ -29,6 +29,7 @@ ADMIN_KEY = "admin-5d2e"
 class LiveServer:
     url: str
     log: Path
+    pid: int
 
 
 def _free_port() -> int:
@@ -67,7 +68,7 @@ def start_server(workdir: Path, name: str, settings: dict[str, str]) -> Iterator
         proc = subprocess.Popen(command, cwd=workdir, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
         _wait_ready(proc, url, log)
-        yield LiveServer(url, log)
+        yield LiveServer(url, log, proc.pid)
     finally:
         proc.terminate()
         try:

@@ -35,7 +35,7 @@ def test_language_tool_python_finds_our_matches(tool: language_tool_python.Langu
         m = found[rule_id]
         assert (m.offset, m.error_length) == (TEXT.index(word), len(word))
     assert found["EMOJI_OR_EMOTICON"].offset == TEXT.index("😀")
-    assert found["VAGUE_EFFORT"].replacements == ["сделаем"]
+    assert found["VAGUE_EFFORT"].replacements == []  # the verb needs a rewrite: the fix does it
     assert found["OFF_PLATFORM_CHANNEL"].category == "OFF_PLATFORM"
     assert found["VAGUE_EFFORT"].rule_issue_type == "style"
 
@@ -44,8 +44,8 @@ def test_language_tool_python_rule_selection_and_correct(tool: language_tool_pyt
     tool.disabled_categories = {"EMOJI", "NO_DEADLINE"}
     tool.disabled_rules = {"OFF_PLATFORM_CHANNEL"}
     assert {m.rule_id for m in tool.check(TEXT)} == {"VAGUE_EFFORT", "VAGUE_TIME"}
-    corrected = tool.correct("Добрый день 😀! Постараемся ответить до 18:00 МСК.")
-    assert corrected == "Добрый день 😀! сделаем ответить до 18:00 МСК."
+    corrected = tool.correct("Добрый день 😀! Ответим в ближайшее время.")
+    assert corrected.startswith("Добрый день 😀! Ответим до ") and "МСК" in corrected
 
 
 def _pylanguagetool_api() -> ModuleType:

@@ -152,6 +152,8 @@ def test_openapi_operation_ids_and_limits(client: httpx.Client) -> None:
     ids = {op["operationId"] for path in schema["paths"].values() for op in path.values()}
     assert ids == {
         "score",
+        "rewrite",
+        "reloadModel",
         "scoreBatch",
         "listRules",
         "ltCheck",
