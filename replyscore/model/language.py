@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,10 @@ HEADS_FILE = "heads.npz"
 ADAPTER_DIR = "adapter"
 SCENARIO_FILE = "scenario_head.npz"
 MAX_CONTEXT_SENTENCES = 4  # longer texts get their sentences' vague scores one by one
+# Greetings and thanks ("Здравствуйте.", "Спасибо за обращение.") promise nothing; short vague words
+# ("Скоро.") are the rules' job. The head judges sentences of at least this many words.
+MIN_VAGUE_WORDS = 4
+_WORD = re.compile(r"\w+")
 
 
 @dataclass(frozen=True)
@@ -165,7 +170,7 @@ class ReplyLanguageModel:
                 spans = [
                     (a, b, float(p))
                     for (a, b, _), p in zip(sentences[i], probs, strict=True)
-                    if p >= self.vague_threshold
+                    if p >= self.vague_threshold and len(_WORD.findall(texts[i][a:b])) >= MIN_VAGUE_WORDS
                 ]
             views.append(ModelView([{"label": lab, "score": round(s, 4)} for lab, s in ranked], spans))
         return views
