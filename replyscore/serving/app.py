@@ -86,4 +86,6 @@ def run(settings: Settings | None = None) -> None:
     import uvicorn
 
     settings = settings or Settings()
+    # replyscore's own messages (model loading, the first encoder conversion, reloads) beside uvicorn's
+    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s:     %(name)s: %(message)s")
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level)
