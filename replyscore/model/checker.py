@@ -235,7 +235,7 @@ class Checker:
             seen[cand.rule_id] += 1
         signals = self._signals(ctx, all_matches)
         reported = [m for m in all_matches if m.rule["id"] in active]
-        return Report(text, reported, signals)
+        return Report(text, reported, signals, active_rules=frozenset(active))
 
 
 def tokens_debug(tokens: list[Token]) -> list[dict[str, Any]]:

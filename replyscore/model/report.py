@@ -58,6 +58,7 @@ class Report:
     matches: list[Match]
     signals: dict[str, Any]
     extra: dict[str, Any] = field(default_factory=dict)  # tone, css, suggestions, once computed
+    active_rules: frozenset[str] = frozenset()  # the rules the caller selected (not serialised)
 
     @property
     def categories(self) -> set[str]:

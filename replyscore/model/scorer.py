@@ -81,9 +81,9 @@ class Scorer:
         for item in requests:
             req = ScoreRequest(item) if isinstance(item, str) else item
             try:
-                reports.append(self.checker.check(req.text, req.selection, with_deadline(req.slots)))
-                active = self.checker.rulebook.select(req.selection or RuleSelection())
-                wants_model_vague.append(any(r.id == VAGUE_MODEL_RULE_ID for r in active))
+                report = self.checker.check(req.text, req.selection, with_deadline(req.slots))
+                reports.append(report)
+                wants_model_vague.append(VAGUE_MODEL_RULE_ID in report.active_rules)
             except ValueError as exc:
                 reports.append(exc)
         valid = [r for r in reports if isinstance(r, Report)]

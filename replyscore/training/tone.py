@@ -7,7 +7,6 @@ import copy
 import json
 import logging
 import random
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -290,7 +289,3 @@ def now_iso() -> str:
 
 def config_dict(cfg: TrainConfig) -> dict[str, Any]:
     return asdict(cfg)
-
-
-def elapsed(start: float) -> float:
-    return round(time.perf_counter() - start, 1)
