@@ -72,6 +72,6 @@ def build_tiny_encoder(root, texts, max_positions: int = 192):
 
 @pytest.fixture(scope="session")
 def tiny_encoder_dir(tmp_path_factory):
-    from replyscore.eval.samples import tone_replies
+    from replyscore.samples import tone_replies
 
     return build_tiny_encoder(tmp_path_factory.mktemp("encoder"), [r["text"] for r in tone_replies()[:300]])

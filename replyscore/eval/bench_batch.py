@@ -25,9 +25,9 @@ from typing import Any
 
 from replyscore.eval.batch import Engine, LocalEngine, run_batch
 from replyscore.eval.batch_io import Item, read_items
-from replyscore.eval.samples import SAMPLES_DIR, labelled_replies
 from replyscore.model.loading import load_scorer
 from replyscore.model.scorer import Scorer
+from replyscore.samples import SAMPLES_DIR, labelled_replies
 
 
 def sample_texts() -> list[str]:

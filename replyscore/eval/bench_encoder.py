@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from replyscore.eval.samples import labelled_replies
 from replyscore.model.encoder import Encoder
 from replyscore.model.encoder_cache import build_default_encoder
+from replyscore.samples import labelled_replies
 
 
 def _timed(fn: Callable[[], object]) -> float:

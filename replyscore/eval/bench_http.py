@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from replyscore.eval.samples import labelled_replies
+from replyscore.samples import labelled_replies
 
 SERVER_CODE = "from replyscore.serving.app import run; run()"
 HEADERS = {"Content-Type": "application/json"}

@@ -17,7 +17,7 @@ import time
 
 import numpy as np
 
-from replyscore.eval.samples import tone_replies
+from replyscore.samples import tone_replies
 
 _STARTUP = """
 import json, time

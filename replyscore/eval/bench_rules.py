@@ -17,8 +17,8 @@ from concurrent.futures import ProcessPoolExecutor
 import pymorphy3
 import razdel
 
-from replyscore.eval.samples import labelled_replies, tone_replies
 from replyscore.model.checker import Checker
+from replyscore.samples import labelled_replies, tone_replies
 
 _WORKER_CHECKER: Checker | None = None
 

@@ -13,9 +13,9 @@ import json
 from collections import Counter
 from typing import Any
 
-from replyscore.eval.samples import labelled_replies
 from replyscore.model.categories import CATEGORIES
 from replyscore.model.checker import Checker
+from replyscore.samples import labelled_replies
 
 TARGET = 0.95
 

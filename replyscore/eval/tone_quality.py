@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 
 from replyscore.eval import corpora
-from replyscore.eval.samples import SAMPLES_DIR
 from replyscore.model.language import ReplyLanguageModel, pooled_features
+from replyscore.samples import SAMPLES_DIR
 from replyscore.training.data import read_labelled, split
 from replyscore.training.pipeline import tone_metrics
 

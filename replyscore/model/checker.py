@@ -44,6 +44,21 @@ def _fill(template: str, slots: Mapping[str, str]) -> str | None:
     return template.format_map(slots)
 
 
+def _is_prepositional(template: str) -> bool:
+    """Whether a replacement is a whole prepositional phrase: "в этом чате", "до {deadline}"."""
+    tokens = analyze(template).tokens if template.strip() else []
+    return bool(tokens) and tokens[0].pos == "PREP"
+
+
+def _preposition_before(ctx: TextContext, cand: Candidate) -> int:
+    """Where a match starts once it takes in the preposition right before it, so that a prepositional
+    replacement stands in for the draft's phrase: "в WhatsApp" -> "в этом чате", not "в в этом чате"."""
+    before = [t for t in ctx.words[cand.sentence] if t.end <= cand.start]
+    if before and before[-1].pos == "PREP" and not ctx.text[before[-1].end : cand.start].strip():
+        return before[-1].start
+    return cand.start
+
+
 class Checker:
     def __init__(self, rulebook: Rulebook | None = None) -> None:
         self.rulebook = rulebook or Rulebook.load(detectors=DETECTORS)
@@ -63,6 +78,11 @@ class Checker:
                     self._unanchored.append((rule, pattern))
         self._regex_rules = tuple(r for r in self.rulebook.rules if r.regexes)
         self._detectors = tuple((r, DETECTORS[r.detector]) for r in self.rulebook.rules if r.detector)
+        self._prepositional = frozenset(
+            r.id
+            for r in self.rulebook.rules
+            if r.replacements and all(map(_is_prepositional, r.replacements))
+        )
         lexicon = yaml.safe_load((LEXICON_DIR / "negation.yaml").read_text(encoding="utf-8"))
         self._negation_words = frozenset(lexicon["words"])
         self._negation_idioms = tuple(Pattern.parse(p) for p in lexicon["idioms"])
@@ -166,18 +186,12 @@ class Checker:
         if rule.repeat and nth >= rule.repeat.after:
             severity, message = rule.repeat.severity, rule.repeat.message
         text = ctx.text[cand.start : cand.end]
-        derived = {"match": text, "lower": text.lower(), "first": text[:1]}
-        filled = (_fill(r, {**slots, **derived}) for r in rule.replacements)
+        values = {**slots, "match": text, "lower": text.lower(), "first": text[:1]}
+        filled = tuple(f for r in rule.replacements if (f := _fill(r, values)) is not None)
+        start = _preposition_before(ctx, cand) if filled and rule.id in self._prepositional else cand.start
         public = {**rule.public(), "severity": severity}
         return Match(
-            cand.start,
-            cand.end - cand.start,
-            text,
-            public,
-            message,
-            tuple(r for r in filled if r is not None),
-            "rule",
-            cand.trace,
+            start, cand.end - start, ctx.text[start : cand.end], public, message, filled, "rule", cand.trace
         )
 
     def _count_negations(self, ctx: TextContext) -> int:

@@ -12,11 +12,11 @@ from typing import Any
 
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 
-from replyscore.eval.samples import labelled_replies
 from replyscore.model.encoder import Encoder
 from replyscore.model.encoder_cache import E5_PREFIX, build_default_encoder
 from replyscore.model.language import ADAPTER_DIR, ReplyLanguageModel
 from replyscore.model.scorer import TONE_LABELS
+from replyscore.samples import SAMPLES_DIR, labelled_replies, read_jsonl
 from replyscore.training.data import Dataset, read_labelled, split
 from replyscore.training.scenario import fit_scenario_head
 from replyscore.training.tone import (
@@ -34,7 +34,7 @@ from replyscore.training.tone import (
     write_model_dir,
 )
 
-DEFAULT_VAGUE_DATA = Path(__file__).resolve().parents[2] / "data" / "samples" / "vague_sentences.jsonl"
+DEFAULT_VAGUE_DATA = SAMPLES_DIR / "vague_sentences.jsonl"
 PN_LABELS = ["negative", "positive"]
 
 
@@ -65,7 +65,7 @@ def predict_labels(model: ReplyLanguageModel, texts: list[str]) -> list[str]:
 
 
 def _vague_data(path: Path) -> tuple[list[str], list[bool]]:
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = list(read_jsonl(path))
     return [r["text"] for r in rows], [r["label"] == "vague" for r in rows]
 
 

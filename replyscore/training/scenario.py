@@ -10,11 +10,11 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 
-from replyscore.eval.samples import labelled_replies
 from replyscore.model.encoder import Encoder
 from replyscore.model.language import SCENARIO_FILE
 from replyscore.model.scenario import EmbeddingHead
 from replyscore.model.templates import SCENARIOS, default_library
+from replyscore.samples import labelled_replies
 
 SAMPLE_SCENARIO_NAMES = {"refund": "refund_timing"}  # data/samples name -> template scenario
 SCENARIO_C = 64.0  # chosen by 5-fold cross-validation among 1..1024 (see the model card)

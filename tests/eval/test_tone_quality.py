@@ -11,8 +11,8 @@ import pytest
 
 from replyscore.eval import corpora, published, tone_quality
 from replyscore.eval.corpora import LabelledText
-from replyscore.eval.samples import SAMPLES_DIR, tone_replies
 from replyscore.model.language import ReplyLanguageModel
+from replyscore.samples import SAMPLES_DIR, tone_replies
 from replyscore.training.config import TrainConfig
 from replyscore.training.pipeline import train_model
 

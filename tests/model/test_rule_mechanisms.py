@@ -1,14 +1,16 @@
 """Engine mechanisms the rule files rely on: `requires` pre-checks, pattern pre-filters, detectors."""
 
+import re
+
 import pytest
 
-from replyscore.eval.samples import labelled_replies
 from replyscore.model.checker import Checker
 from replyscore.model.context import TextContext
 from replyscore.model.detectors import find_promises
 from replyscore.model.patterns import Pattern
 from replyscore.model.rulebook import Rule, RuleFileError, parse_rule
 from replyscore.model.text import Token, analyze, fold
+from replyscore.samples import labelled_replies
 
 CHECKER = Checker()
 TEXTS = [row["text"] for row in labelled_replies()] + [
@@ -92,3 +94,26 @@ def test_promises(text: str, promised: str | None) -> None:
 )
 def test_marketplace_blame(text: str, blamed: bool) -> None:
     assert ("COMPETITOR" in CHECKER.check(text).categories) is blamed
+
+
+@pytest.mark.parametrize(
+    ("text", "fixed"),
+    [
+        ("Пишите в телеграм, там ответим быстрее.", "Пишите в этом чате, там ответим быстрее."),
+        ("Напишите нам на почту, пришлём инструкцию.", "Напишите нам в этом чате, пришлём инструкцию."),
+        ("Свяжитесь с нами в вотсапе.", "Свяжитесь с нами в этом чате."),
+        ("Уточните наличие у менеджера во ВКонтакте.", "Уточните наличие у менеджера в этом чате."),
+        ("Подробности на нашем сайте.", "Подробности в этом чате."),
+    ],
+)
+def test_a_prepositional_replacement_takes_the_preposition_before_the_match(text: str, fixed: str) -> None:
+    (m,) = [m for m in CHECKER.check(text).matches if m.category == "OFF_PLATFORM"]
+    result = text[: m.offset] + m.replacements[0] + text[m.offset + m.length :]
+    assert result == fixed
+    assert not re.search(r"(?i)(?<!\w)(?:в|во|на)\s+(?:в|во|на)(?!\w)", result)
+    assert not [m for m in CHECKER.check(result).matches if m.category == "OFF_PLATFORM"]
+
+
+def test_other_replacements_keep_their_span() -> None:
+    (m,) = [m for m in CHECKER.check("Посылка придёт в ПЯТНИЦУ утром.").matches if m.category == "CAPS"]
+    assert (m.text, m.replacements) == ("ПЯТНИЦУ", ("пятницу",))

@@ -124,12 +124,12 @@ def test_type_see_highlights_apply_fix_score_rises(browser: Any, rules_only: Liv
     overlay = page.locator("#highlights mark")
     texts = finding_texts(page)
     assert overlay.count() == len(texts) >= 5
-    assert {"!!!", "не можем", "в ближайшее время", "😀", "WhatsApp"} <= set(texts)
+    assert {"!!!", "не можем", "в ближайшее время", "😀", "в WhatsApp"} <= set(texts)
     assert "замечани" in page.inner_text("#summary")
     assert "Проверено" in page.inner_text("#live")
 
     # hovering a highlight inside the draft explains it
-    box = overlay.nth(texts.index("WhatsApp")).bounding_box()
+    box = overlay.nth(texts.index("в WhatsApp")).bounding_box()
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     tip = page.locator(".tooltip:not([hidden])")
     assert tip.count() == 1 and "Другие каналы связи" in tip.inner_text()
@@ -211,16 +211,16 @@ def test_offsets_after_emoji_and_the_order_context(browser: Any, rules_only: Liv
     page.select_option("#order-status", "Shipped")
     text = "Добрый день 😀😀 Пишите нам в телеграм."
     type_draft(page, text)
-    assert finding_texts(page) == ["😀😀", "телеграм"]
-    assert page.locator("#highlights mark").all_inner_texts() == ["😀😀", "телеграм"]
+    assert finding_texts(page) == ["😀😀", "в телеграм"]
+    assert page.locator("#highlights mark").all_inner_texts() == ["😀😀", "в телеграм"]
     bodies = [r.post_data_json for r in log.requests if r.url.endswith("/v1/score")]
     assert bodies[-1]["context"] == {"order_id": "FBO-48213975", "status": "Shipped"}
     assert bodies[-1]["suggest"] is True
     assert "FBO-48213975" in page.inner_text("#suggestions")
 
     # a fix is an ordinary edit of the textarea: Ctrl+Z takes it back
-    page.locator("#preview mark.finding", has_text="телеграм").click()
-    fixed = text.replace("телеграм", "в этом чате")  # the rule's replacement, as it is
+    page.locator("#preview mark.finding", has_text="в телеграм").click()
+    fixed = text.replace("в телеграм", "в этом чате")  # the match takes in its preposition
     wait_for_draft(page, fixed)
     page.keyboard.press("Control+z")
     wait_for_draft(page, text)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from replyscore.eval.samples import tone_replies
+from replyscore.samples import tone_replies
 
 EXE = Path(sys.executable).with_name("replyscore")
 

@@ -1,4 +1,4 @@
-"""Readers of the project's own labelled samples in data/samples."""
+"""Readers of the project's own labelled samples in data/samples, shared by training and eval."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-SAMPLES_DIR = Path(__file__).resolve().parents[2] / "data" / "samples"
+SAMPLES_DIR = Path(__file__).resolve().parents[1] / "data" / "samples"
 
 
 def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
