@@ -50,13 +50,26 @@ def _is_prepositional(template: str) -> bool:
     return bool(tokens) and tokens[0].pos == "PREP"
 
 
-def _preposition_before(ctx: TextContext, cand: Candidate) -> int:
-    """Where a match starts once it takes in the preposition right before it, so that a prepositional
-    replacement stands in for the draft's phrase: "в WhatsApp" -> "в этом чате", not "в в этом чате"."""
-    before = [t for t in ctx.words[cand.sentence] if t.end <= cand.start]
+# First words of what a prepositional replacement may stand in for as it is: a prepositional phrase or
+# an adverbial ("скоро", "как можно скорее" -> "до {deadline}").
+_PHRASE_STARTS = frozenset({"PREP", "ADVB", "COMP", "PRED", "CONJ"})
+
+
+def _prepositional_start(ctx: TextContext, cand: Candidate) -> int | None:
+    """Where the phrase that a prepositional replacement stands in for starts: at the preposition right
+    before the match ("в WhatsApp" -> "в этом чате", not "в в этом чате"), or at the match when it is a
+    prepositional phrase or an adverbial itself. None for a bare noun phrase or a verb ("Наш Telegram:
+    @shop"): no prepositional phrase takes the place of a subject, an object or a label."""
+    words = ctx.words[cand.sentence]
+    before = [t for t in words if t.end <= cand.start]
     if before and before[-1].pos == "PREP" and not ctx.text[before[-1].end : cand.start].strip():
         return before[-1].start
-    return cand.start
+    first = next((t for t in words if t.end > cand.start), None)
+    return cand.start if first is not None and first.pos in _PHRASE_STARTS else None
+
+
+def _starts_sentence(ctx: TextContext, cand: Candidate, start: int) -> bool:
+    return not ctx.text[ctx.sentence(cand.sentence).start : start].strip(' "«(')
 
 
 class Checker:
@@ -188,7 +201,15 @@ class Checker:
         text = ctx.text[cand.start : cand.end]
         values = {**slots, "match": text, "lower": text.lower(), "first": text[:1]}
         filled = tuple(f for r in rule.replacements if (f := _fill(r, values)) is not None)
-        start = _preposition_before(ctx, cand) if filled and rule.id in self._prepositional else cand.start
+        start = cand.start
+        if filled and rule.id in self._prepositional:
+            phrase = _prepositional_start(ctx, cand)
+            if phrase is None:
+                filled = ()
+            else:
+                start = phrase
+        if _starts_sentence(ctx, cand, start):  # "Позвоните нам, ..." -> "Напишите нам в этом чате, ..."
+            filled = tuple(f[:1].upper() + f[1:] for f in filled)
         public = {**rule.public(), "severity": severity}
         return Match(
             start, cand.end - start, ctx.text[start : cand.end], public, message, filled, "rule", cand.trace

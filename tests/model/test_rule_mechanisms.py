@@ -8,6 +8,7 @@ from replyscore.model.checker import Checker
 from replyscore.model.context import TextContext
 from replyscore.model.detectors import find_promises
 from replyscore.model.patterns import Pattern
+from replyscore.model.report import Match
 from replyscore.model.rulebook import Rule, RuleFileError, parse_rule
 from replyscore.model.text import Token, analyze, fold
 from replyscore.samples import labelled_replies
@@ -112,6 +113,57 @@ def test_a_prepositional_replacement_takes_the_preposition_before_the_match(text
     assert result == fixed
     assert not re.search(r"(?i)(?<!\w)(?:в|во|на)\s+(?:в|во|на)(?!\w)", result)
     assert not [m for m in CHECKER.check(result).matches if m.category == "OFF_PLATFORM"]
+
+
+PREPOSITION = r"(?:в|во|на|по|через|с)"
+DOUBLED = re.compile(rf"(?i)(?<!\w){PREPOSITION}\s+{PREPOSITION}(?!\w)|в этом чате\W+в этом чате")
+
+
+def _off_platform(text: str) -> list[Match]:
+    return [m for m in CHECKER.check(text).matches if m.category == "OFF_PLATFORM"]
+
+
+@pytest.mark.parametrize(
+    ("text", "fixed"),
+    [
+        # Call invitations: the whole invitation, number included, becomes one verb phrase.
+        ("Позвоните нам, всё решим.", "Напишите нам в этом чате, всё решим."),
+        ("Если остались вопросы, звоните.", "Если остались вопросы, напишите нам в этом чате."),
+        ("Наберите нам по номеру 8 800 234-56-78, подскажем.", "Напишите нам в этом чате, подскажем."),
+        ("Перезвоните, пожалуйста, менеджеру после обеда.", "Напишите нам в этом чате после обеда."),
+        ("Свяжитесь с нами по телефону +7 (495) 120-44-87.", "Напишите нам в этом чате."),
+        ("Звоните в вайбер, ответим сразу.", "Напишите нам в этом чате, ответим сразу."),
+        ("Перед приездом позвоните 8 (499) 703-11-52.", "Перед приездом напишите нам в этом чате."),
+        # A channel after its preposition, with the handle or number that follows it.
+        ("Напишите в директ, пришлём фото.", "Напишите в этом чате, пришлём фото."),
+        ("Условия возврата на нашем сайте.", "Условия возврата в этом чате."),
+        ("Пишите в телеграм @shop_help, ответим.", "Пишите в этом чате, ответим."),
+        ("Свяжитесь с нами в любом мессенджере.", "Свяжитесь с нами в этом чате."),
+        ("Фото пришлите на WhatsApp 8-926-100-20-30.", "Фото пришлите в этом чате."),
+        ("В личку пишите, разберёмся.", "В этом чате пишите, разберёмся."),
+        # A bare name, handle or verb: no prepositional phrase fits there, so nothing is offered.
+        ("Наш Telegram: @shop_help", None),
+        ("Инста: @decor_home, там все новинки.", None),
+        ("Можете позвонить нам в рабочее время.", None),
+    ],
+)
+def test_every_off_platform_replacement_reads_as_russian(text: str, fixed: str | None) -> None:
+    found = _off_platform(text)
+    assert found
+    for m in found:  # each suggestion on its own: no "в в этом чате", no "этом чате в этом чате"
+        for new in m.replacements:
+            assert not DOUBLED.search(text[: m.offset] + new + text[m.end :]), (m.rule["id"], new)
+    if fixed is None:
+        assert not any(m.replacements for m in found)
+        return
+    result = text
+    inner = [m for m in found if any(o is not m and o.offset <= m.offset and m.end <= o.end for o in found)]
+    outer = [m for m in found if m not in inner]
+    for m in sorted(outer, key=lambda m: m.offset, reverse=True):  # overlapping ones yield to the widest
+        (new,) = m.replacements
+        result = result[: m.offset] + new + result[m.end :]
+    assert result == fixed
+    assert not _off_platform(result)
 
 
 def test_other_replacements_keep_their_span() -> None:
