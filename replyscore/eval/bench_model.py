@@ -62,10 +62,10 @@ def bench_baseline(texts: list[str], single: int) -> dict[str, float]:
     return {**_percentiles(latencies), "replies_per_s": round(1000 * len(latencies) / sum(latencies), 1)}
 
 
-def bench_scorer(texts: list[str], single: int, batch: int) -> dict[str, float]:
+def bench_scorer(texts: list[str], single: int, batch: int, threads: int) -> dict[str, float]:
     from replyscore.model.loading import load_scorer
 
-    scorer = load_scorer()
+    scorer = load_scorer(threads=threads)
     for text in texts[:10]:
         scorer.score(text)
     latencies = []
@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         "texts": len(texts),
         "threads": args.threads,
         "baseline_fp32_one_at_a_time": bench_baseline(texts, args.single),
-        "scorer_int8": bench_scorer(texts, args.single, args.batch),
+        "scorer_int8": bench_scorer(texts, args.single, args.batch, args.threads),
         "startup_from_cache": startup(False),
         "startup_rules_only": startup(True),
     }
@@ -120,7 +120,9 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(result, indent=1))
         return 0
     base, ours = result["baseline_fp32_one_at_a_time"], result["scorer_int8"]
-    print(f"{len(texts)} sample replies, torch threads {args.threads}")
+    print(
+        f"{len(texts)} sample replies, {args.threads} threads (torch for the baseline, ONNX Runtime for ours)"
+    )
     print(f"{'':<36}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}{'replies/s':>11}")
     print(
         f"{'baseline: transformers fp32, 1 by 1':<36}{base['p50']:>8}{base['p95']:>8}{base['p99']:>8}"

@@ -14,17 +14,29 @@ import hashlib
 import json
 import logging
 import os
-import re
-import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
-from transformers import AutoModel, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
+from transformers import (
+    AutoConfig,
+    AutoModel,
+    AutoTokenizer,
+    PretrainedConfig,
+    PreTrainedTokenizerBase,
+)
 
 from replyscore.model.encoder_cache import E5_PREFIX, META_FILE, build_default_encoder, quiet_transformers
+from replyscore.model.int8 import (
+    OnnxRunner,
+    calibration_texts,
+    export_onnx_int8,
+    onnx_cache_path,
+    outlier_linears,
+    quantize_torch,
+)
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +44,6 @@ ENV_ENCODER = "REPLYSCORE_ENCODER"
 WINDOW_OVERLAP = 64  # tokens shared by neighbouring windows of a long text
 _POSITION_OFFSET_MODELS = {"roberta", "xlm-roberta", "xlm-roberta-xl", "camembert"}  # positions from 2
 _WEIGHT_SUFFIXES = (".safetensors", ".bin")
-# FFN output projections (BERT/RoBERTa naming) stay fp32 under int8: their post-GELU inputs have
-# outliers that a per-tensor activation scale crushes (e5: mean cosine to fp32 0.987 -> 0.996)
-_KEEP_FP32 = re.compile(r"layer\.\d+\.output\.dense$")
 
 
 @dataclass(frozen=True)
@@ -55,25 +64,49 @@ class TokenStates:
     hidden: np.ndarray  # (tokens, dim)
 
 
+class _TorchRunner:
+    """(input ids, attention mask) -> last hidden states, on a torch model."""
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        self.model = model.eval()
+
+    def __call__(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        with torch.inference_mode():
+            out = self.model(input_ids=torch.from_numpy(ids), attention_mask=torch.from_numpy(mask))
+        return out.last_hidden_state.float().numpy()
+
+
+Runner = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
 class Encoder:
-    """A Hugging Face encoder with the prefix, pooling and windowing replyscore relies on."""
+    """A Hugging Face encoder with the prefix, pooling and windowing replyscore relies on.
+
+    ``runtime`` says what computes it: torch-fp32 (training, reference), onnx-int8 (served) or
+    torch-int8 (the fallback when the model cannot be exported). ``model`` is the torch model, or
+    None when the int8 ONNX file came from the cache.
+    """
 
     def __init__(
         self,
-        model: PreTrainedModel,
+        runner: Runner,
         tokenizer: PreTrainedTokenizerBase,
+        config: PretrainedConfig,
         *,
         prefix: str,
         weights_id: str,
-        quantized: bool,
+        runtime: str,
+        model: torch.nn.Module | None = None,
     ) -> None:
-        self.model = model.eval()
+        self.runner = runner
         self.tokenizer = tokenizer
+        self.config = config
         self.prefix = prefix
-        self.quantized = quantized
+        self.runtime = runtime
+        self.model = model
         self._weights_id = weights_id
         self._head, self._tail = _special_wrapping(tokenizer)
-        self.max_tokens = _max_tokens(model, tokenizer)
+        self.max_tokens = _max_tokens(config, tokenizer)
         if self.max_tokens - len(self._head) - len(self._tail) < 2 * WINDOW_OVERLAP:
             raise ValueError(f"encoder accepts only {self.max_tokens} tokens: too few to window texts")
 
@@ -82,14 +115,16 @@ class Encoder:
         cls,
         path: Path | None = None,
         *,
+        adapter: Path | None = None,
         quantize: bool = True,
         threads: int | None = None,
         prefix: str | None = None,
     ) -> Encoder:
         """Load an encoder folder: ``path``, else $REPLYSCORE_ENCODER, else the default e5.
 
-        ``quantize`` applies torch dynamic int8 to the Linear layers (``quantize_int8``); ``threads``
-        sets torch's (process-wide) intra-op thread count; ``prefix`` overrides the stored one.
+        ``adapter`` is a LoRA adapter (peft) merged into the weights; ``quantize`` gives the int8
+        runtime (``quantized_copy``), straight from the cache when the model was exported before;
+        ``threads`` sets the intra-op thread count; ``prefix`` overrides the stored one.
         """
         if threads:
             torch.set_num_threads(threads)
@@ -100,22 +135,47 @@ class Encoder:
         meta = _read_meta(path)
         with quiet_transformers():
             tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-            model = AutoModel.from_pretrained(path, local_files_only=True, dtype=torch.float32)
-        if quantize:
-            model = quantize_int8(model)
+            config = AutoConfig.from_pretrained(path, local_files_only=True)
         if prefix is None:
             prefix = meta.get("prefix", E5_PREFIX if "e5" in path.name.lower() else "")
         weights_id = meta.get("source_sha256") or _weights_digest(path)
-        return cls(model, tokenizer, prefix=prefix, weights_id=weights_id, quantized=quantize)
+        if adapter is not None:
+            weights_id = f"{weights_id}+{_adapter_digest(adapter)}"
+        if quantize and (cached := onnx_cache_path(weights_id)).is_file():
+            runner = OnnxRunner(cached, threads)
+            return cls(runner, tokenizer, config, prefix=prefix, weights_id=weights_id, runtime="onnx-int8")
+        with quiet_transformers():
+            model = AutoModel.from_pretrained(path, local_files_only=True, dtype=torch.float32)
+        if adapter is not None:
+            model = _merge_adapter(model, adapter)
+        encoder = cls(
+            _TorchRunner(model),
+            tokenizer,
+            config,
+            prefix=prefix,
+            weights_id=weights_id,
+            runtime="torch-fp32",
+            model=model,
+        )
+        return encoder.quantized_copy(in_place=True, threads=threads) if quantize else encoder
+
+    @property
+    def quantized(self) -> bool:
+        return self.runtime != "torch-fp32"
 
     @property
     def dim(self) -> int:
-        return int(self.model.config.hidden_size)
+        return int(self.config.hidden_size)
 
     @property
     def version(self) -> str:
-        """Short hash of the weights and the prefix: the embedding space (not the int8/fp32 choice)."""
-        return hashlib.sha256(f"{self._weights_id}\n{self.prefix}".encode()).hexdigest()[:12]
+        """Short hash of the weights and the prefix: the embedding space (not the runtime)."""
+        return _version(self._weights_id, self.prefix)
+
+    @property
+    def base_version(self) -> str:
+        """``version`` of the base weights, before any adapter was merged."""
+        return _version(self._weights_id.split("+")[0], self.prefix)
 
     def embed(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
         """(N, dim) float32, L2-normalised; a long text is the token-weighted mean of its windows."""
@@ -167,29 +227,21 @@ class Encoder:
 
     def _forward(
         self, windows: list[_Window], batch_size: int
-    ) -> Iterator[tuple[list[int], torch.Tensor, torch.Tensor]]:
+    ) -> Iterator[tuple[list[int], np.ndarray, np.ndarray]]:
         """(window indices, last hidden states, attention mask) per batch; batches sorted by length."""
         order = sorted(range(len(windows)), key=lambda i: len(windows[i].ids), reverse=True)
         pad = self.tokenizer.pad_token_id or 0
         for lo in range(0, len(order), batch_size):
             rows = order[lo : lo + batch_size]
-            width = len(windows[rows[0]].ids)
-            ids = torch.full((len(rows), width), pad, dtype=torch.long)
-            mask = torch.zeros((len(rows), width), dtype=torch.long)
-            for r, i in enumerate(rows):
-                seq = windows[i].ids
-                ids[r, : len(seq)] = torch.tensor(seq)
-                mask[r, : len(seq)] = 1
-            with torch.inference_mode():  # not held across the yield: the caller's code stays outside
-                hidden = self.model(input_ids=ids, attention_mask=mask).last_hidden_state
-            yield rows, hidden, mask
+            ids, mask = _padded([windows[i].ids for i in rows], pad)
+            yield rows, self.runner(ids, mask), mask
 
     def _run(self, windows: list[_Window], batch_size: int) -> np.ndarray:
         """Mean-pooled (unnormalised) vector per window."""
         out = np.zeros((len(windows), self.dim), dtype=np.float32)
         for rows, hidden, mask in self._forward(windows, batch_size):
-            m = mask.unsqueeze(-1).to(hidden.dtype)
-            out[rows] = ((hidden * m).sum(1) / m.sum(1)).float().numpy()
+            m = mask[..., None].astype(np.float32)
+            out[rows] = (hidden * m).sum(1) / m.sum(1)
         return out
 
     def token_states(self, texts: list[str], batch_size: int = 32) -> list[TokenStates]:
@@ -197,53 +249,92 @@ class Encoder:
         windows = self._windows(texts)
         out: list[TokenStates | None] = [None] * len(windows)
         for rows, hidden, _ in self._forward(windows, batch_size):
-            states = hidden.float().numpy()
             for r, i in enumerate(rows):
                 n = len(windows[i].ids)
                 out[i] = TokenStates(
-                    windows[i].owner, np.asarray(windows[i].offsets, dtype=np.int64), states[r, :n].copy()
+                    windows[i].owner, np.asarray(windows[i].offsets, dtype=np.int64), hidden[r, :n].copy()
                 )
         return [s for s in out if s is not None]
 
-    def with_adapter(self, adapter_dir: Path, *, in_place: bool = False) -> Encoder:
-        """A LoRA adapter (peft) merged into the weights of a copy (or, `in_place`, of this encoder's
-        model, which then must not be used on its own); needs an fp32 encoder."""
-        from peft import PeftModel
-
-        if self.quantized:
+    def with_adapter(self, adapter_dir: Path) -> Encoder:
+        """A copy with a LoRA adapter (peft) merged into its weights; needs the torch fp32 encoder."""
+        if self.model is None or self.quantized:
             raise ValueError("merge adapters into the fp32 encoder, then quantise")
-        base = self.model if in_place else copy.deepcopy(self.model)
-        merged = PeftModel.from_pretrained(base, str(adapter_dir)).merge_and_unload()
-        digest = hashlib.sha256((Path(adapter_dir) / "adapter_model.safetensors").read_bytes()).hexdigest()
+        merged = _merge_adapter(copy.deepcopy(self.model), adapter_dir)
         return Encoder(
-            merged,
+            _TorchRunner(merged),
             self.tokenizer,
+            self.config,
             prefix=self.prefix,
-            weights_id=f"{self._weights_id}+{digest}",
-            quantized=False,
+            weights_id=f"{self._weights_id}+{_adapter_digest(adapter_dir)}",
+            runtime="torch-fp32",
+            model=merged,
         )
 
-    def quantized_copy(self, *, in_place: bool = False) -> Encoder:
-        """Dynamic int8 quantisation (``quantize_int8``) of a copy (or, `in_place`, of this encoder's
-        model, which then must not be used on its own): the served configuration."""
-        if self.quantized:
+    def quantized_copy(
+        self, *, in_place: bool = False, threads: int | None = None, runtime: str = "onnx-int8"
+    ) -> Encoder:
+        """The int8 runtime of this fp32 encoder: ONNX Runtime, exported once into the cache, or torch
+        dynamic int8 (asked for, or when the export fails). `in_place` may spoil this encoder."""
+        if runtime not in ("onnx-int8", "torch-int8"):
+            raise ValueError(f"unknown int8 runtime {runtime!r}")
+        if self.quantized or self.model is None:
             return self
-        model = quantize_int8(self.model if in_place else copy.deepcopy(self.model))
-        return Encoder(model, self.tokenizer, prefix=self.prefix, weights_id=self._weights_id, quantized=True)
+        pad = self.tokenizer.pad_token_id or 0
+        windows = self._windows(calibration_texts())
+        batches = [_padded([w.ids for w in windows[i : i + 8]], pad) for i in range(0, len(windows), 8)]
+        keep = outlier_linears(self.model, batches)
+        runner: Runner | None = None
+        model = None
+        if runtime == "onnx-int8":
+            dest = onnx_cache_path(self._weights_id)
+            try:
+                if not dest.is_file():
+                    log.info("exporting the encoder to ONNX int8 (once) into %s", dest)
+                    export_onnx_int8(self.model, keep, batches[0], dest)
+                runner = OnnxRunner(dest, threads)
+            except Exception as exc:  # any export/runtime failure: the slower torch int8 still serves
+                log.warning(
+                    "ONNX int8 export failed (%s: %s); using torch dynamic int8", type(exc).__name__, exc
+                )
+                runtime = "torch-int8"
+        if runner is None:
+            model = quantize_torch(self.model if in_place else copy.deepcopy(self.model), keep)
+            runner = _TorchRunner(model)
+        return Encoder(
+            runner,
+            self.tokenizer,
+            self.config,
+            prefix=self.prefix,
+            weights_id=self._weights_id,
+            runtime=runtime,
+            model=model,
+        )
 
 
-def quantize_int8(model: PreTrainedModel) -> PreTrainedModel:
-    """torch dynamic int8 (per-channel weights) for the Linear layers, FFN outputs excepted; in place."""
-    with warnings.catch_warnings():  # torch.ao.quantization announces its move to torchao
-        warnings.filterwarnings("ignore", message=r".*(deprecated|quantized tensor creation).*")
-        from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+def _merge_adapter(model: torch.nn.Module, adapter_dir: Path) -> torch.nn.Module:
+    from peft import PeftModel
 
-        spec = {
-            name: per_channel_dynamic_qconfig
-            for name, module in model.named_modules()
-            if isinstance(module, torch.nn.Linear) and not _KEEP_FP32.search(name)
-        }
-        return quantize_dynamic(model, spec, dtype=torch.qint8, inplace=True)
+    return PeftModel.from_pretrained(model, str(adapter_dir)).merge_and_unload()
+
+
+def _adapter_digest(adapter_dir: Path) -> str:
+    return hashlib.sha256((Path(adapter_dir) / "adapter_model.safetensors").read_bytes()).hexdigest()
+
+
+def _padded(sequences: list[list[int]], pad: int) -> tuple[np.ndarray, np.ndarray]:
+    """(ids, attention mask), int64, padded on the right to the longest sequence."""
+    width = max(len(seq) for seq in sequences)
+    ids = np.full((len(sequences), width), pad, dtype=np.int64)
+    mask = np.zeros((len(sequences), width), dtype=np.int64)
+    for row, seq in enumerate(sequences):
+        ids[row, : len(seq)] = seq
+        mask[row, : len(seq)] = 1
+    return ids, mask
+
+
+def _version(weights_id: str, prefix: str) -> str:
+    return hashlib.sha256(f"{weights_id}\n{prefix}".encode()).hexdigest()[:12]
 
 
 def _normalise(x: np.ndarray) -> np.ndarray:
@@ -261,8 +352,7 @@ def _special_wrapping(tokenizer: PreTrainedTokenizerBase) -> tuple[list[int], li
     raise ValueError("cannot tell which special tokens the tokenizer adds")
 
 
-def _max_tokens(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase) -> int:
-    config = model.config
+def _max_tokens(config: PretrainedConfig, tokenizer: PreTrainedTokenizerBase) -> int:
     limit = int(getattr(config, "max_position_embeddings", 512))
     if config.model_type in _POSITION_OFFSET_MODELS:
         limit -= 2

@@ -116,18 +116,21 @@ class ReplyLanguageModel:
             raise FileNotFoundError(f"{model_dir} is not a replyscore model directory (no {META_FILE})")
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
         base = meta.get("base_encoder_path")
-        encoder = Encoder.load(Path(base) if base else None, quantize=False, threads=threads)
-        if meta.get("base_encoder_version") and meta["base_encoder_version"] != encoder.version:
+        adapter = model_dir / ADAPTER_DIR
+        encoder = Encoder.load(
+            Path(base) if base else None,
+            adapter=adapter if adapter.is_dir() else None,
+            quantize=quantize,
+            threads=threads,
+        )
+        base_version = meta.get("base_encoder_version")
+        if base_version and base_version != encoder.base_version:
             log.warning(
                 "model %s was trained on encoder %s but runs on %s",
                 meta["version"],
-                meta["base_encoder_version"],
-                encoder.version,
+                base_version,
+                encoder.base_version,
             )
-        if (model_dir / ADAPTER_DIR).is_dir():
-            encoder = encoder.with_adapter(model_dir / ADAPTER_DIR, in_place=True)
-        if quantize:
-            encoder = encoder.quantized_copy(in_place=True)
         heads = np.load(model_dir / HEADS_FILE)
         model = cls(
             encoder,

@@ -153,9 +153,11 @@ def test_windows_cover_a_5000_word_text(encoder: Encoder) -> None:
 
 def test_int8_agrees_with_fp32(encoder: Encoder) -> None:
     int8 = Encoder.load(build_default_encoder(), quantize=True)
-    assert int8.quantized and int8.version == encoder.version
-    cos = _cos(int8.embed(REPLIES), encoder.embed(REPLIES))
-    assert cos.mean() >= 0.99 and cos.min() >= 0.98
+    assert int8.runtime == "onnx-int8" and int8.model is None and int8.version == encoder.version
+    fp32 = encoder.embed(REPLIES)
+    for batch_size in (1, 32):  # dynamic activation scales: alone and among batch neighbours
+        cos = _cos(int8.embed(REPLIES, batch_size=batch_size), fp32)
+        assert cos.mean() >= 0.99 and cos.min() >= 0.95
 
 
 def test_conversion_is_cached(encoder: Encoder) -> None:
@@ -242,14 +244,18 @@ def test_token_states_align_with_text_and_embed(encoder: Encoder) -> None:
     assert float(pooled / np.linalg.norm(pooled) @ encoder.embed([text])[0]) > 0.99999
 
 
-def test_quantized_copy_and_adapter(tmp_path: Path) -> None:
+def test_quantized_copy_and_adapter(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModel
 
+    monkeypatch.setenv("REPLYSCORE_CACHE_DIR", str(tmp_path / "cache"))
     folder = build_tiny_encoder(tmp_path, REPLIES)
     base = Encoder.load(folder, quantize=False)
     int8 = base.quantized_copy()
-    assert int8.quantized and not base.quantized and int8.version == base.version
+    assert int8.runtime == "onnx-int8" and base.runtime == "torch-fp32" and int8.version == base.version
+    assert _cos(int8.embed(REPLIES), base.embed(REPLIES)).mean() > 0.95
+    exported = list((tmp_path / "cache" / "onnx").glob("*.onnx"))
+    assert len(exported) == 1
 
     lora = get_peft_model(
         AutoModel.from_pretrained(folder), LoraConfig(r=2, target_modules=["query", "value"])
@@ -259,8 +265,49 @@ def test_quantized_copy_and_adapter(tmp_path: Path) -> None:
             param.data.normal_(std=0.5)
     lora.save_pretrained(tmp_path / "adapter")
     adapted = base.with_adapter(tmp_path / "adapter")
-    assert adapted.version != base.version
+    assert adapted.version != base.version and adapted.base_version == base.version
     texts = REPLIES[:4]
     assert _cos(adapted.embed(texts), base.embed(texts)).min() < 0.9999  # the adapter took effect
     with pytest.raises(ValueError):
         int8.with_adapter(tmp_path / "adapter")
+
+    # loading with the adapter exports the merged weights once; the next load needs no torch weights
+    served = Encoder.load(folder, adapter=tmp_path / "adapter", quantize=True)
+    assert served.version == adapted.version and served.runtime == "onnx-int8"
+    assert len(list((tmp_path / "cache" / "onnx").glob("*.onnx"))) == 2
+    again = Encoder.load(folder, adapter=tmp_path / "adapter", quantize=True)
+    assert again.model is None and again.version == adapted.version
+    np.testing.assert_allclose(again.embed(texts), served.embed(texts), atol=1e-6)
+    assert _cos(again.embed(texts), adapted.embed(texts)).mean() > 0.95
+
+
+def test_failed_export_falls_back_to_torch_int8(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import replyscore.model.encoder as encoder_module
+
+    def refuse(*_args: object) -> None:
+        raise RuntimeError("operator not supported")
+
+    monkeypatch.setenv("REPLYSCORE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(encoder_module, "export_onnx_int8", refuse)
+    folder = build_tiny_encoder(tmp_path, REPLIES)
+    base = Encoder.load(folder, quantize=False)
+    with caplog.at_level("WARNING"):
+        int8 = base.quantized_copy()
+    assert int8.runtime == "torch-int8" and int8.model is not None
+    assert "ONNX int8 export failed (RuntimeError: operator not supported)" in caplog.text
+    assert _cos(int8.embed(REPLIES), base.embed(REPLIES)).mean() > 0.95
+
+
+def test_outlier_layers_stay_fp32(encoder: Encoder) -> None:
+    """e5's FFN output projections of layers 0, 4 and 5 see inputs hundreds of times their mean."""
+    from replyscore.model.encoder import _padded
+    from replyscore.model.int8 import calibration_texts, outlier_linears
+
+    assert encoder.model is not None
+    windows = encoder._windows(calibration_texts())
+    batches = [_padded([w.ids for w in windows[i : i + 8]], 1) for i in range(0, len(windows), 8)]
+    kept = outlier_linears(encoder.model, batches)
+    assert {f"encoder.layer.{i}.output.dense" for i in (0, 4, 5)} <= kept
+    assert not any("attention" in name for name in kept) and len(kept) <= 6
