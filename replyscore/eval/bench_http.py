@@ -6,9 +6,9 @@ For each configuration it starts the service (uvicorn, 127.0.0.1, a free port) i
 own, waits for /readyz, warms it up, then drives POST /v1/score with the project's sample replies:
 one client one request at a time, then --clients clients at once (closed loop, keep-alive). Every
 scenario stops at its request count or --max-seconds, whichever comes first. The configurations:
-"micro-batched" (--batch-max-size, --batch-max-wait-ms) and the naive baseline "one at a time"
-(batch_max_size=1: each request is its own model call). --env / --baseline-env pass REPLYSCORE_*
-settings to one side only (a model path, say).
+"micro-batched" (--batch-max-size, --batch-max-wait-ms; the int8 model) and the naive baseline "one
+at a time, fp32" (batch_max_size=1: each request is its own model call, on the torch fp32 encoder).
+--env / --baseline-env pass REPLYSCORE_* settings to both or to the baseline only (a model path, say).
 """
 
 from __future__ import annotations
@@ -276,9 +276,10 @@ def main(argv: list[str] | None = None) -> int:
             },
         ),
         (
-            "one at a time",
+            "one at a time, fp32",
             {
                 **shared,
+                "REPLYSCORE_MODEL_RUNTIME": "fp32",
                 "REPLYSCORE_BATCH_MAX_SIZE": "1",
                 "REPLYSCORE_BATCH_MAX_WAIT_MS": "0",
                 **_settings_env(args.baseline_env),

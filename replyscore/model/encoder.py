@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 
 ENV_ENCODER = "REPLYSCORE_ENCODER"
 WINDOW_OVERLAP = 64  # tokens shared by neighbouring windows of a long text
+MIN_FILL = 0.75  # a batch takes windows down to this share of its longest (less padding to compute)
 _POSITION_OFFSET_MODELS = {"roberta", "xlm-roberta", "xlm-roberta-xl", "camembert"}  # positions from 2
 _WEIGHT_SUFFIXES = (".safetensors", ".bin")
 
@@ -228,13 +229,23 @@ class Encoder:
     def _forward(
         self, windows: list[_Window], batch_size: int
     ) -> Iterator[tuple[list[int], np.ndarray, np.ndarray]]:
-        """(window indices, last hidden states, attention mask) per batch; batches sorted by length."""
+        """(window indices, last hidden states, attention mask) per batch. Windows go longest first; a
+        batch closes at `batch_size` or before a window shorter than MIN_FILL of its longest, so
+        padding stays small."""
         order = sorted(range(len(windows)), key=lambda i: len(windows[i].ids), reverse=True)
         pad = self.tokenizer.pad_token_id or 0
-        for lo in range(0, len(order), batch_size):
-            rows = order[lo : lo + batch_size]
-            ids, mask = _padded([windows[i].ids for i in rows], pad)
-            yield rows, self.runner(ids, mask), mask
+        rows: list[int] = []
+        for i in [*order, None]:
+            if rows and (
+                i is None
+                or len(rows) == batch_size
+                or len(windows[i].ids) < MIN_FILL * len(windows[rows[0]].ids)
+            ):
+                ids, mask = _padded([windows[r].ids for r in rows], pad)
+                yield rows, self.runner(ids, mask), mask
+                rows = []
+            if i is not None:
+                rows.append(i)
 
     def _run(self, windows: list[_Window], batch_size: int) -> np.ndarray:
         """Mean-pooled (unnormalised) vector per window."""

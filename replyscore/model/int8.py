@@ -153,7 +153,9 @@ class OnnxRunner:
         import onnxruntime as ort
 
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or 0  # 0: one per physical core
+        # 0: one per physical core. Pool workers spin between ops: fastest on cores of its own, slow
+        # when other processes share them (then ask for 1 thread)
+        options.intra_op_num_threads = threads or 0
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         self.path = path

@@ -64,7 +64,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 def pooled_features(
     encoder: Encoder,
     texts: Sequence[str],
-    batch_size: int = 32,
+    batch_size: int = 16,
     spans: Sequence[Sequence[tuple[int, int]]] | None = None,
 ) -> tuple[np.ndarray, list[list[tuple[int, int, np.ndarray]]]]:
     """Whole-text features (N, dim) and, per text, (start, end, features) of each sentence (or of

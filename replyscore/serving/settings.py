@@ -39,6 +39,13 @@ class Settings(BaseSettings):
     )
     model_path: Path | None = Field(default=None, description="Model directory; unset = the default model.")
     rules_only: bool = Field(default=False, description="Score with rules only; load no language model.")
+    model_runtime: Literal["int8", "fp32"] = Field(
+        default="int8",
+        description="Encoder runtime: int8 (ONNX Runtime, exported once into the cache) or fp32 (torch).",
+    )
+    model_threads: int | None = Field(
+        default=None, ge=1, description="Threads for the model; unset = one per physical core."
+    )
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
 
     @field_validator("api_keys", mode="before")

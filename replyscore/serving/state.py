@@ -31,7 +31,12 @@ def load_scorer(settings: Settings) -> Scorer:
     from replyscore.model.loading import load_scorer as build
 
     try:
-        return build(rules_only=settings.rules_only, model_dir=settings.model_path)
+        return build(
+            rules_only=settings.rules_only,
+            model_dir=settings.model_path,
+            quantize=settings.model_runtime == "int8",
+            threads=settings.model_threads,
+        )
     except (OSError, ValueError) as exc:
         raise ModelLoadError(f"cannot load the language model: {exc}") from exc
 

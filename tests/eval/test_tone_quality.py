@@ -162,6 +162,7 @@ def test_packaged_model_reproduces_its_card(language_model: ReplyLanguageModel) 
         pytest.skip("the packaged model was trained on another version of data/samples/tone")
     result = tone_quality.evaluate_samples(language_model, data)
     card = language_model.meta["metrics"]["test_int8"]
-    assert (result["n"], result["accuracy"], result["macro_f1_pn"]) == (
-        card["n"], card["accuracy"], card["macro_f1_pn"],
-    )  # fmt: skip
+    # int8 activation scales are per batch, so batching changes can move a few borderline labels
+    assert result["n"] == card["n"]
+    assert abs(result["accuracy"] - card["accuracy"]) <= 0.015
+    assert abs(result["macro_f1_pn"] - card["macro_f1_pn"]) <= 0.015

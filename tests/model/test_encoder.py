@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import build_tiny_encoder
+from tiny_encoder import build_tiny_encoder
 
 from replyscore.model.e5_format import dequantize_q4_0, precompiled_charsmap
 from replyscore.model.encoder import Encoder

@@ -31,3 +31,19 @@ def test_bad_settings_are_refused() -> None:
 def test_serve_subcommand_is_registered() -> None:
     args = build_parser().parse_args(["serve", "--host", "0.0.0.0", "--port", "8123"])
     assert (args.host, args.port) == ("0.0.0.0", 8123)
+
+
+@pytest.mark.parametrize(("runtime", "expected"), [("fp32", "torch-fp32"), ("int8", "onnx-int8")])
+def test_model_runtime_setting_picks_the_encoder(runtime: str, expected: str) -> None:
+    from replyscore.model.language import ReplyLanguageModel
+    from replyscore.serving.state import load_scorer
+
+    settings = Settings(_env_file=None, model_runtime=runtime, model_threads=1)  # type: ignore[call-arg]
+    model = load_scorer(settings).language_model
+    assert isinstance(model, ReplyLanguageModel) and model.encoder.runtime == expected
+    assert model.analyse(["Спасибо, заказ приедет завтра до 14:00."])[0].tone
+
+
+def test_unknown_runtime_is_refused() -> None:
+    with pytest.raises(ValueError, match="model_runtime"):
+        Settings(_env_file=None, model_runtime="fp16")  # type: ignore[call-arg]
