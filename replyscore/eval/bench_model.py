@@ -1,6 +1,6 @@
 """Speed of the full scorer (rules + int8 language model + CSS) beside a naive baseline, in one run.
 
-    python -m replyscore.eval.bench_model [--single 200] [--threads 2]
+    python -m replyscore.eval.bench_model [--single 200] [--threads 2] [--batch 64] [--samples tone|replies]
 
 Baseline: plain transformers, fp32 base encoder, one text at a time (tokenise, forward, mean-pool,
 tone head). Prints single-reply latency p50/p95/p99, batched throughput, start-up from the cache and
@@ -17,7 +17,7 @@ import time
 
 import numpy as np
 
-from replyscore.samples import tone_replies
+from replyscore.samples import labelled_replies, tone_replies
 
 _STARTUP = """
 import json, time
@@ -100,13 +100,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--single", type=int, default=200, help="texts timed one at a time")
     parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument(
+        "--samples",
+        choices=("tone", "replies"),
+        default="tone",
+        help="data/samples texts: tone/*.jsonl, or replies.jsonl (the texts bench_http sends)",
+    )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     import torch
 
     torch.set_num_threads(args.threads)
-    texts = [r["text"] for r in tone_replies()]
+    texts = [r["text"] for r in (tone_replies() if args.samples == "tone" else labelled_replies())]
     startup(False)  # the first start converts the encoder into the cache when it is missing
     result = {
         "texts": len(texts),
