@@ -31,7 +31,14 @@ from replyscore.model.deadlines import WorkingCalendar, parse_moment
 from replyscore.model.detectors import find_promises
 from replyscore.model.logistics import OrderFacts, fill_slots, logistics_scenario, order_facts
 from replyscore.model.report import Match, Report
-from replyscore.model.scenario import DEFAULT_THRESHOLD, ScenarioGuess, ScenarioModel, detect_scenario
+from replyscore.model.scenario import (
+    DEFAULT_THRESHOLD,
+    ScenarioEnsemble,
+    ScenarioGuess,
+    ScenarioModel,
+    detect_scenario,
+)
+from replyscore.model.scenario import default_model as default_scenario_model
 from replyscore.model.scorer import Scorer, ScoreRequest
 from replyscore.model.templates import TemplateLibrary, default_library, render_text
 from replyscore.model.text import Analysis, Token, analyze, fold
@@ -461,7 +468,8 @@ def suggest(
     facts = order_facts(context, moment.date())
     slots = fill_slots(context, facts, moment, calendar)
     if scenario_model is None and isinstance(engine, Scorer) and engine.language_model is not None:
-        scenario_model = getattr(engine.language_model, "scenario_model", None)
+        head = getattr(engine.language_model, "scenario_model", None)
+        scenario_model = ScenarioEnsemble((default_scenario_model(), head)) if head is not None else None
     guess = detect_scenario(report.text, context.get("customer_message"), scenario_model, threshold)
     scenario = logistics_scenario(guess.scenario, facts)
     suggestions = []

@@ -172,8 +172,24 @@ def test_shipped_scenario_head_matches_the_scenarios() -> None:
         EmbeddingHead.load(HEAD_FILE, lambda texts: np.zeros((len(texts), 384)), encoder_version="other")
 
 
-def test_scenario_head_of_the_language_model(language_model: Any) -> None:
+def test_scenario_head_of_the_language_model(language_model: Any, model_scorer: Any) -> None:
+    """Rewrites use the mean of the cue model and the model's head: each errs where the other does not."""
+    from replyscore.model.rewrite import suggest
+    from replyscore.model.scenario import ScenarioEnsemble, default_model
+
     head = language_model.scenario_model
     assert head is not None
-    assert detect_scenario("", "Когда вернут деньги за возврат?", head).scenario == "refund_timing"
-    assert detect_scenario("", "Хочу отменить заказ, он мне больше не нужен", head).scenario == "cancellation"
+    both = ScenarioEnsemble((default_model(), head))
+    assert both.name == "cues+embedding-head"
+    cases = {
+        "Когда вернут деньги за возврат?": "refund_timing",
+        "Хочу отменить заказ, он мне больше не нужен": "cancellation",
+        "Где мой заказ? Уже неделю жду": "where_is_order",
+        "Пришёл разбитый чайник, коробка вся мятая": "damaged_item",
+    }
+    for message, scenario in cases.items():
+        assert detect_scenario("", message, both).scenario == scenario, message
+    report = model_scorer.score("Здравствуйте! Разберёмся.")
+    rewrites = suggest(report, {"customer_message": "Хочу отменить заказ"}, model_scorer)
+    scenarios = [s["scenario"] for s in rewrites if s["kind"] == "rewrite"]
+    assert scenarios and scenarios[0]["id"] == "cancellation" and scenarios[0]["model"] == both.name
