@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 CALIBRATION_FILE = Path(__file__).with_name("int8_calibration.txt")
 OUTLIER_RATIO = 200.0
+log = logging.getLogger(__name__)
+
 RECIPE = "onnx-int8-v1"  # bump when export or quantisation settings change: old cache entries go stale
 _INPUTS = ("input_ids", "attention_mask")
 
@@ -125,6 +127,8 @@ def export_onnx_int8(
                 dynamo=False,
             )
         excluded = _matmul_nodes(fp32, keep_fp32)
+        if len(excluded) < len(keep_fp32):
+            log.warning("only %d of %d outlier layers found in the ONNX graph", len(excluded), len(keep_fp32))
         int8 = Path(tmp) / "int8.onnx"
         logging.disable(logging.WARNING)  # the quantiser logs every tensor (and advice) on the root logger
         try:
