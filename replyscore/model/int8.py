@@ -29,7 +29,7 @@ CALIBRATION_FILE = Path(__file__).with_name("int8_calibration.txt")
 OUTLIER_RATIO = 200.0
 log = logging.getLogger(__name__)
 
-RECIPE = "onnx-int8-v1"  # bump when export or quantisation settings change: old cache entries go stale
+RECIPE = "onnx-int8-v2"  # bump when export or quantisation settings change: old cache entries go stale
 _INPUTS = ("input_ids", "attention_mask")
 
 
@@ -146,8 +146,13 @@ def _matmul_nodes(path: Path, linears: set[str]) -> list[str]:
     import onnx
 
     graph = onnx.load(str(path), load_external_data=False).graph
-    marks = tuple(f"/{name.replace('.', '/')}/" for name in linears)
-    return [n.name for n in graph.node if n.op_type == "MatMul" and any(m in n.name for m in marks)]
+    # "/encoder/encoder/layer.4/output/dense/MatMul" holds module "encoder.layer.4.output.dense"
+    marks = tuple(f".{name}." for name in linears)
+    return [
+        n.name
+        for n in graph.node
+        if n.op_type == "MatMul" and any(m in n.name.replace("/", ".") for m in marks)
+    ]
 
 
 class OnnxRunner:

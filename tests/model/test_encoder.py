@@ -311,3 +311,16 @@ def test_outlier_layers_stay_fp32(encoder: Encoder) -> None:
     kept = outlier_linears(encoder.model, batches)
     assert {f"encoder.layer.{i}.output.dense" for i in (0, 4, 5)} <= kept
     assert not any("attention" in name for name in kept) and len(kept) <= 6
+
+
+def test_exported_graph_keeps_outlier_layers_fp32(encoder: Encoder) -> None:
+    import onnx
+
+    int8 = Encoder.load(build_default_encoder(), quantize=True)
+    path = getattr(int8.runner, "path", None)
+    assert path is not None
+    nodes = [n.name for n in onnx.load(str(path), load_external_data=False).graph.node]
+    for layer in (0, 4, 5):
+        assert f"/encoder/encoder/layer.{layer}/output/dense/MatMul" in nodes  # a float MatMul
+    quantized = [n for n in nodes if n.endswith("/MatMul_quant")]
+    assert len(quantized) == 12 * 6 - 3  # every other projection (q, k, v, out, ffn in, ffn out) is int8
