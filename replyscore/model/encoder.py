@@ -291,18 +291,15 @@ class Encoder:
             raise ValueError(f"unknown int8 runtime {runtime!r}")
         if self.quantized or self.model is None:
             return self
-        pad = self.tokenizer.pad_token_id or 0
-        windows = self._windows(calibration_texts())
-        batches = [_padded([w.ids for w in windows[i : i + 8]], pad) for i in range(0, len(windows), 8)]
-        keep = outlier_linears(self.model, batches)
         runner: Runner | None = None
         model = None
         if runtime == "onnx-int8":
             dest = onnx_cache_path(self._weights_id)
             try:
-                if not dest.is_file():
+                if not dest.is_file():  # calibrate and export only when the cache lacks the file
                     log.info("exporting the encoder to ONNX int8 (once) into %s", dest)
-                    export_onnx_int8(self.model, keep, batches[0], dest)
+                    batches = self._calibration_batches()
+                    export_onnx_int8(self.model, outlier_linears(self.model, batches), batches[0], dest)
                 runner = OnnxRunner(dest, threads)
             except Exception as exc:  # any export/runtime failure: the slower torch int8 still serves
                 log.warning(
@@ -310,6 +307,7 @@ class Encoder:
                 )
                 runtime = "torch-int8"
         if runner is None:
+            keep = outlier_linears(self.model, self._calibration_batches())
             model = quantize_torch(self.model if in_place else copy.deepcopy(self.model), keep)
             runner = _TorchRunner(model)
         return Encoder(
@@ -321,6 +319,12 @@ class Encoder:
             runtime=runtime,
             model=model,
         )
+
+    def _calibration_batches(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The built-in calibration sentences as padded batches of 8."""
+        pad = self.tokenizer.pad_token_id or 0
+        windows = self._windows(calibration_texts())
+        return [_padded([w.ids for w in windows[i : i + 8]], pad) for i in range(0, len(windows), 8)]
 
 
 def _merge_adapter(model: torch.nn.Module, adapter_dir: Path) -> torch.nn.Module:

@@ -302,13 +302,10 @@ def test_failed_export_falls_back_to_torch_int8(
 
 def test_outlier_layers_stay_fp32(encoder: Encoder) -> None:
     """e5's FFN output projections of layers 0, 4 and 5 see inputs hundreds of times their mean."""
-    from replyscore.model.encoder import _padded
-    from replyscore.model.int8 import calibration_texts, outlier_linears
+    from replyscore.model.int8 import outlier_linears
 
     assert encoder.model is not None
-    windows = encoder._windows(calibration_texts())
-    batches = [_padded([w.ids for w in windows[i : i + 8]], 1) for i in range(0, len(windows), 8)]
-    kept = outlier_linears(encoder.model, batches)
+    kept = outlier_linears(encoder.model, encoder._calibration_batches())
     assert {f"encoder.layer.{i}.output.dense" for i in (0, 4, 5)} <= kept
     assert not any("attention" in name for name in kept) and len(kept) <= 6
 
