@@ -6,9 +6,11 @@ selected); the selection then decides which matches are reported.
 
 from __future__ import annotations
 
+import re
 import string
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +21,7 @@ from replyscore.model.detectors import DETECTORS, find_promises
 from replyscore.model.patterns import Pattern
 from replyscore.model.report import Match, Report, TraceStep
 from replyscore.model.rulebook import Exclusion, Rule, Rulebook, RuleSelection
-from replyscore.model.text import Token, analyze, fold
+from replyscore.model.text import Token, analyze, fold, morphology
 
 LEXICON_DIR = Path(__file__).with_name("lexicon")
 
@@ -36,12 +38,64 @@ def validate_text(text: object) -> str:
     return text
 
 
-def _fill(template: str, slots: Mapping[str, str]) -> str | None:
+def _fill(template: str, slots: Mapping[str, object]) -> str | None:
     """Fill {slot}s of a replacement; None when a slot has no value."""
     names = [name for _, name, _, _ in string.Formatter().parse(template) if name]
     if any(name not in slots for name in names):
         return None
-    return template.format_map(slots)
+    try:
+        return template.format_map(slots)
+    except LookupError:  # {verb:LEMMA} where LEMMA has no such form
+        return None
+
+
+# What a {verb:LEMMA} slot takes from the match's verb.
+_VERB_FORM = frozenset(
+    {"INFN", "1per", "2per", "3per", "sing", "plur", "past", "masc", "femn", "neut", "impr", "incl", "excl"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _VerbSlot:
+    """The first verb of a match as a replacement slot: "{verb:ответить}" is "ответить" in its form
+    ("перезвоним" -> "ответим", "позвонит" -> "ответит", "позвонить" -> "ответить", "позвоните" ->
+    "ответьте")."""
+
+    grammemes: frozenset[str]
+
+    @classmethod
+    def of(cls, ctx: TextContext, cand: Candidate) -> _VerbSlot | None:
+        words = ctx.words[cand.sentence]
+        verb = next(
+            (t for t in words if cand.start <= t.start < cand.end and t.pos in ("VERB", "INFN")), None
+        )
+        if verb is None:
+            return None
+        readings = [r for r in morphology().readings(verb.key) if (r.lemma, r.pos) == (verb.lemma, verb.pos)]
+        # The imperative where the form may be one: "позвоните" invites; "позвоним" reads the same either way.
+        reading = next((r for r in readings if "impr" in r.grammemes), readings[0])
+        return cls(reading.grammemes & _VERB_FORM)
+
+    def __format__(self, lemma: str) -> str:
+        form = morphology().inflect(lemma, self.grammemes)
+        if form is None:
+            raise LookupError(f"no form of {lemma!r} with {sorted(self.grammemes)}")
+        return form
+
+
+_SENTENCE_LETTER = re.compile(r"[\s\"«(]*([^\W\d_])")
+
+
+def _lower(ctx: TextContext, cand: Candidate) -> str:
+    """The match in lower case, but for the first letter of each sentence that starts inside it
+    ("ОТПРАВЛЕН. ЖДИТЕ" -> "отправлен. Ждите")."""
+    lower = ctx.text[cand.start : cand.end].lower()
+    for sentence in ctx.analysis.sentences[cand.sentence + 1 :]:
+        if sentence.start >= cand.end:
+            break
+        if m := _SENTENCE_LETTER.match(lower, sentence.start - cand.start):
+            lower = lower[: m.start(1)] + m.group(1).upper() + lower[m.end(1) :]
+    return lower
 
 
 def _is_prepositional(template: str) -> bool:
@@ -199,7 +253,9 @@ class Checker:
         if rule.repeat and nth >= rule.repeat.after:
             severity, message = rule.repeat.severity, rule.repeat.message
         text = ctx.text[cand.start : cand.end]
-        values = {**slots, "match": text, "lower": text.lower(), "first": text[:1]}
+        values: dict[str, object] = {**slots, "match": text, "lower": _lower(ctx, cand), "first": text[:1]}
+        if rule.replacements and (verb := _VerbSlot.of(ctx, cand)):
+            values["verb"] = verb
         filled = tuple(f for r in rule.replacements if (f := _fill(r, values)) is not None)
         start = cand.start
         if filled and rule.id in self._prepositional:

@@ -83,6 +83,12 @@ class _Morphology:
         )
         return Morph(fold(best.normal_form), str(best.tag.POS or "UNKN"), grammemes)
 
+    def inflect(self, lemma: str, grammemes: frozenset[str]) -> str | None:
+        """A verb in the form with these grammemes: ("ответить", {1per, plur}) -> "ответим"; None if none."""
+        verb = next((p for p in self._analyzer.parse(lemma) if p.tag.POS == "INFN"), None)
+        form = verb.inflect(set(grammemes)) if verb is not None else None
+        return form.word if form is not None else None
+
     def _readings(self, key: str) -> tuple[Morph, ...]:
         """Every reading of a word, best first: "заменим" is a short adjective and a verb."""
         return tuple(

@@ -1,6 +1,7 @@
 """Engine mechanisms the rule files rely on: `requires` pre-checks, pattern pre-filters, detectors."""
 
 import re
+from dataclasses import replace
 
 import pytest
 
@@ -9,7 +10,7 @@ from replyscore.model.context import TextContext
 from replyscore.model.detectors import find_promises
 from replyscore.model.patterns import Pattern
 from replyscore.model.report import Match
-from replyscore.model.rulebook import Rule, RuleFileError, parse_rule
+from replyscore.model.rulebook import Rule, Rulebook, RuleFileError, parse_rule
 from replyscore.model.text import Token, analyze, fold
 from replyscore.samples import labelled_replies
 
@@ -134,6 +135,25 @@ def _off_platform(text: str) -> list[Match]:
         ("Свяжитесь с нами по телефону +7 (495) 120-44-87.", "Напишите нам в этом чате."),
         ("Звоните в вайбер, ответим сразу.", "Напишите нам в этом чате, ответим сразу."),
         ("Перед приездом позвоните 8 (499) 703-11-52.", "Перед приездом напишите нам в этом чате."),
+        ("Перезвоните нам, пожалуйста.", "Напишите нам в этом чате, пожалуйста."),
+        ("Наберите нас, подскажем.", "Напишите нам в этом чате, подскажем."),
+        # Other forms of the call: the verb of the fix takes the form of the match's first verb.
+        ("Можете позвонить нам в рабочее время.", "Можете написать нам в этом чате в рабочее время."),
+        ("Можете позвонить по номеру 8 800 234-56-78.", "Можете написать нам в этом чате."),
+        ("Можете позвонить нашему менеджеру завтра.", "Можете написать нам в этом чате завтра."),
+        ("Позвонить нам можно с 9 до 18.", "Написать нам в этом чате можно с 9 до 18."),
+        # The seller offers to call: the offer becomes an answer in the chat.
+        ("Мы вам перезвоним через час.", "Мы ответим вам в этом чате через час."),
+        ("Можем позвонить вам завтра.", "Ответим вам в этом чате завтра."),
+        ("Позвоним вам, как только заказ придёт.", "Ответим вам в этом чате, как только заказ придёт."),
+        ("Наш менеджер позвонит вам.", "Наш менеджер ответит вам в этом чате."),
+        ("Менеджер может вам перезвонить.", "Менеджер ответит вам в этом чате."),
+        ("Я перезвоню вам по телефону через 10 минут.", "Я отвечу вам в этом чате через 10 минут."),
+        ("Мы готовы позвонить вам в удобное время.", "Мы готовы ответить вам в этом чате в удобное время."),
+        ("Мы вас наберём после обеда.", "Мы ответим вам в этом чате после обеда."),
+        ("Давайте созвонимся и обсудим детали.", "Давайте продолжим общение в этом чате и обсудим детали."),
+        ("Можем созвониться с вами завтра.", "Можем продолжить общение в этом чате завтра."),
+        ("Мы с вами созвонимся после обеда.", "Мы продолжим общение в этом чате после обеда."),
         # A channel after its preposition, with the handle or number that follows it.
         ("Напишите в директ, пришлём фото.", "Напишите в этом чате, пришлём фото."),
         ("Условия возврата на нашем сайте.", "Условия возврата в этом чате."),
@@ -144,7 +164,6 @@ def _off_platform(text: str) -> list[Match]:
         # A bare name, handle or verb: no prepositional phrase fits there, so nothing is offered.
         ("Наш Telegram: @shop_help", None),
         ("Инста: @decor_home, там все новинки.", None),
-        ("Можете позвонить нам в рабочее время.", None),
     ],
 )
 def test_every_off_platform_replacement_reads_as_russian(text: str, fixed: str | None) -> None:
@@ -169,3 +188,38 @@ def test_every_off_platform_replacement_reads_as_russian(text: str, fixed: str |
 def test_other_replacements_keep_their_span() -> None:
     (m,) = [m for m in CHECKER.check("Посылка придёт в ПЯТНИЦУ утром.").matches if m.category == "CAPS"]
     assert (m.text, m.replacements) == ("ПЯТНИЦУ", ("пятницу",))
+
+
+@pytest.mark.parametrize(
+    ("text", "fixed"),
+    [
+        ("Посылка придёт в ПЯТНИЦУ утром.", "Посылка придёт в пятницу утром."),
+        ("ОБЯЗАТЕЛЬНО проверьте заказ.", "Обязательно проверьте заказ."),
+        # A span across sentences: each sentence keeps its capital.
+        ("ЗАКАЗ ОТПРАВЛЕН. ЖДИТЕ ДОСТАВКУ ЗАВТРА.", "Заказ отправлен. Ждите доставку завтра."),
+        ("Спасибо, ЗАКАЗ ОТПРАВЛЕН! ЖДИТЕ ДОСТАВКУ.", "Спасибо, заказ отправлен! Ждите доставку."),
+        ("ВНИМАНИЕ!!! ВОЗВРАТ ТОЛЬКО СЕГОДНЯ", "Внимание!!! Возврат только сегодня"),
+    ],
+)
+def test_caps_replacement_keeps_sentence_capitals(text: str, fixed: str) -> None:
+    (m,) = [m for m in CHECKER.check(text).matches if m.category == "CAPS"]
+    (new,) = m.replacements
+    assert text[: m.offset] + new + text[m.end :] == fixed
+
+
+@pytest.mark.parametrize(
+    ("rule_id", "text", "template", "fixed"),
+    [
+        ("OFF_PLATFORM_CALLBACK", "Мы вам перезвоним.", "{verb:ответить}", "ответим"),
+        ("OFF_PLATFORM_CALLBACK", "Наш менеджер позвонит вам.", "{verb:ответить}", "ответит"),
+        ("OFF_PLATFORM_CALL", "Позвоните нам.", "{verb:написать}", "Напишите"),  # imperative, not "напишете"
+        ("OFF_PLATFORM_CALL", "Можете позвонить нам.", "{verb:написать}", "написать"),
+        ("OFF_PLATFORM_CALLBACK", "Мы вам перезвоним.", "{verb:ответ}", None),  # no such verb: dropped
+    ],
+)
+def test_a_verb_slot_takes_the_form_of_the_matched_verb(
+    rule_id: str, text: str, template: str, fixed: str | None
+) -> None:
+    rules = [replace(r, replacements=(template,)) if r.id == rule_id else r for r in CHECKER.rulebook.rules]
+    (m,) = [m for m in Checker(Rulebook(rules)).check(text).matches if m.rule["id"] == rule_id]
+    assert m.replacements == ((fixed,) if fixed else ())
