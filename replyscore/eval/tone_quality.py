@@ -56,7 +56,7 @@ def heldout_samples(model: ReplyLanguageModel, data: Path) -> tuple[list[str], l
     """(texts, labels, trained_on_this_data) of the split `train_model` held out from `data`."""
     dataset = read_labelled(data)
     seed = int(model.meta.get("training", {}).get("config", {}).get("seed", 13))
-    _, test_t, _, test_l = split(dataset.texts, dataset.labels, SAMPLES_TEST_FRACTION, seed)
+    _, test_t, _, test_l = split(dataset.texts, dataset.labels, SAMPLES_TEST_FRACTION, seed, dataset.pairs)
     return test_t, test_l, model.meta.get("data", {}).get("sha256") == dataset.sha256
 
 

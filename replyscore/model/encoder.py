@@ -120,12 +120,14 @@ class Encoder:
         quantize: bool = True,
         threads: int | None = None,
         prefix: str | None = None,
+        layers: int | None = None,
     ) -> Encoder:
         """Load an encoder folder: ``path``, else $REPLYSCORE_ENCODER, else the default e5.
 
         ``adapter`` is a LoRA adapter (peft) merged into the weights; ``quantize`` gives the int8
         runtime (``quantized_copy``), straight from the cache when the model was exported before;
-        ``threads`` sets the intra-op thread count; ``prefix`` overrides the stored one.
+        ``threads`` sets the intra-op thread count; ``prefix`` overrides the stored one; ``layers``
+        keeps only the first transformer layers (``keep_layers``).
         """
         if threads:
             torch.set_num_threads(threads)
@@ -137,9 +139,15 @@ class Encoder:
         with quiet_transformers():
             tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
             config = AutoConfig.from_pretrained(path, local_files_only=True)
+        if layers is not None and _checked_layers(config, layers) == config.num_hidden_layers:
+            layers = None  # all of them: the same weights, the same cache key
+        if layers is not None:
+            config.num_hidden_layers = layers
         if prefix is None:
             prefix = meta.get("prefix", E5_PREFIX if "e5" in path.name.lower() else "")
         weights_id = meta.get("source_sha256") or _weights_digest(path)
+        if layers is not None:
+            weights_id = f"{weights_id}@{layers}layers"
         if adapter is not None:
             weights_id = f"{weights_id}+{_adapter_digest(adapter)}"
         if quantize and (cached := onnx_cache_path(weights_id)).is_file():
@@ -147,6 +155,8 @@ class Encoder:
             return cls(runner, tokenizer, config, prefix=prefix, weights_id=weights_id, runtime="onnx-int8")
         with quiet_transformers():
             model = AutoModel.from_pretrained(path, local_files_only=True, dtype=torch.float32)
+        if layers is not None:
+            keep_layers(model, layers)
         if adapter is not None:
             model = _merge_adapter(model, adapter)
         encoder = cls(
@@ -325,6 +335,24 @@ class Encoder:
         pad = self.tokenizer.pad_token_id or 0
         windows = self._windows(calibration_texts())
         return [_padded([w.ids for w in windows[i : i + 8]], pad) for i in range(0, len(windows), 8)]
+
+
+def keep_layers(model: torch.nn.Module, layers: int) -> torch.nn.Module:
+    """Drop all but the first ``layers`` transformer layers of a BERT-like model, in place: a
+    shallower, faster encoder that LoRA then tunes for its task (``TrainConfig.encoder_layers``)."""
+    stack = getattr(getattr(model, "encoder", None), "layer", None)
+    if not isinstance(stack, torch.nn.ModuleList):
+        raise ValueError(f"cannot drop layers of {type(model).__name__}: no encoder.layer list")
+    config: PretrainedConfig = model.config  # type: ignore[assignment]
+    config.num_hidden_layers = _checked_layers(config, layers)
+    del stack[layers:]
+    return model
+
+
+def _checked_layers(config: PretrainedConfig, layers: int) -> int:
+    if not 1 <= layers <= config.num_hidden_layers:
+        raise ValueError(f"layers must be 1..{config.num_hidden_layers}, not {layers}")
+    return layers
 
 
 def _merge_adapter(model: torch.nn.Module, adapter_dir: Path) -> torch.nn.Module:

@@ -1,7 +1,8 @@
 """The reply language model: one encoder pass per reply gives its tone and which sentences read vague.
 
 A model directory (versioned, small) holds:
-  replyscore_model.json   labels, version, base encoder, thresholds, training facts
+  replyscore_model.json   labels, version, base encoder (and how many of its layers), thresholds,
+                          training facts
   heads.npz               tone_W, tone_b (labels x dim), vague_W, vague_b (1 x dim)
   adapter/                optional LoRA adapter (peft) for the base encoder, merged at load time
   scenario_head.npz       optional scenario head (template scenario of a message or draft)
@@ -122,6 +123,7 @@ class ReplyLanguageModel:
             adapter=adapter if adapter.is_dir() else None,
             quantize=quantize,
             threads=threads,
+            layers=meta.get("encoder_layers"),
         )
         base_version = meta.get("base_encoder_version")
         if base_version and base_version != encoder.base_version:

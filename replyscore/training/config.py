@@ -19,3 +19,8 @@ class TrainConfig:
     patience: int = 2
     head_c: float = 4.0
     seed: int = 13
+    pair_weight: float = 1.0  # LoRA: weight of the rude-vs-calm ranking loss (0: off)
+    pair_batch: int = 8  # rude/calm pairs per step
+    pair_margin: float = 1.0  # log-odds of "negative": rude must exceed its calm rewrite by this
+    synthetic_pairs: int = 1500  # LoRA: rude variants of training texts added to the pairs (rudeness.py)
+    encoder_layers: int | None = None  # keep only the first layers of the encoder (None: all)

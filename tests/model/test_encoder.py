@@ -281,6 +281,32 @@ def test_quantized_copy_and_adapter(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert _cos(again.embed(texts), adapted.embed(texts)).mean() > 0.95
 
 
+def test_shallower_encoder_keeps_the_first_layers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+    from transformers import AutoModel
+
+    monkeypatch.setenv("REPLYSCORE_CACHE_DIR", str(tmp_path / "cache"))
+    folder = build_tiny_encoder(tmp_path, REPLIES)
+    full = Encoder.load(folder, quantize=False)
+    one = Encoder.load(folder, quantize=False, layers=1)
+    assert one.config.num_hidden_layers == 1 and len(one.model.encoder.layer) == 1
+    assert one.version != full.version and full.config.num_hidden_layers == 2
+    # the same as running the full model's first layer: its hidden state after layer 1
+    reference = AutoModel.from_pretrained(folder).eval()
+    states = one.token_states(REPLIES[:3])
+    for st, text in zip(states, REPLIES[:3], strict=True):
+        ids = torch.tensor([one.tokenizer(text)["input_ids"]])
+        with torch.inference_mode():
+            hidden = reference(input_ids=ids, output_hidden_states=True).hidden_states[1][0]
+        np.testing.assert_allclose(st.hidden, hidden.numpy(), atol=1e-5)
+    served = Encoder.load(folder, quantize=True, layers=1)
+    assert served.runtime == "onnx-int8" and served.version == one.version
+    assert _cos(served.embed(REPLIES), one.embed(REPLIES)).mean() > 0.95
+    for bad in (0, 3):
+        with pytest.raises(ValueError, match=r"layers must be 1\.\.2"):
+            Encoder.load(folder, quantize=False, layers=bad)
+
+
 def test_failed_export_falls_back_to_torch_int8(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:

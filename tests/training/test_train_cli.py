@@ -22,12 +22,17 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    rows = tone_replies()[::8]  # ~200 replies, every scenario and tone
+    rows = [{"text": r["text"], "label": r["tone"]} for r in tone_replies()[::8]]  # ~200, all tones
+    rude_calm = [
+        ("Сколько можно ныть, ждите и не пишите!", "Понимаем, что ждать неприятно; заказ приедет 5 июня."),
+        ("Ваши претензии — полная чушь, товар нормальный.", "Мы проверили товар и не нашли в нём дефекта."),
+        ("ЧИТАТЬ УМЕЕТЕ? размер указан в карточке", "Размер указан в карточке товара, в характеристиках."),
+    ]
+    for k, (rude, calm) in enumerate(rude_calm):
+        rows.append({"id": f"r{k}", "text": rude, "label": "negative", "calmer": f"c{k}"})
+        rows.append({"id": f"c{k}", "text": calm, "label": "neutral", "rewrite_of": f"r{k}"})
     path = tmp_path_factory.mktemp("data") / "labelled.jsonl"
-    path.write_text(
-        "\n".join(json.dumps({"text": r["text"], "label": r["tone"]}, ensure_ascii=False) for r in rows),
-        encoding="utf-8",
-    )
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
     return path
 
 
@@ -48,6 +53,7 @@ def test_train_writes_a_versioned_model_and_eval_reads_it(
         "1",
         "--out",
         str(out),
+        *(["--encoder-layers", "1"] if mode == "lora" else []),
     )
     assert trained.returncode == 0, trained.stderr
     meta = json.loads((out / "replyscore_model.json").read_text(encoding="utf-8"))
@@ -57,6 +63,7 @@ def test_train_writes_a_versioned_model_and_eval_reads_it(
     card = (out / "MODEL_CARD.md").read_text(encoding="utf-8")
     assert meta["data"]["sha256"] in card and "replyscore train" in card
     assert (out / "adapter").is_dir() == (mode == "lora")
+    assert meta["encoder_layers"] == (1 if mode == "lora" else None)  # the tiny encoder has 2
     size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
     assert size < 5_000_000
 

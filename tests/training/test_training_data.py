@@ -38,6 +38,18 @@ def test_labels_ratings_chats_and_counted_skips(tmp_path: Path) -> None:
     assert len(data.sha256) == 64
 
 
+def test_rude_rows_name_their_calm_rewrites(tmp_path: Path) -> None:
+    rows = [
+        {"id": "a", "text": "Сами разбирайтесь со своим браком!!!", "tone": "negative", "calmer": "b"},
+        {"id": "b", "text": "К сожалению, товар пришёл с браком.", "tone": "negative", "rewrite_of": "a"},
+        {"id": "c", "text": "Отвали, трек в заказе.", "tone": "negative", "calmer": "missing"},
+        {"text": "Без пары.", "tone": "neutral"},
+    ]
+    data = read_labelled(write_jsonl(tmp_path / "pairs.jsonl", rows))
+    assert data.pairs == [("Сами разбирайтесь со своим браком!!!", "К сожалению, товар пришёл с браком.")]
+    assert len(data.texts) == 4
+
+
 def test_csv_with_wrong_columns(tmp_path: Path) -> None:
     path = tmp_path / "d.csv"
     path.write_text("message,score\nпривет,1\n", encoding="utf-8")
@@ -81,3 +93,14 @@ def test_split_is_stratified_and_deterministic() -> None:
     b = split(texts, labels, 0.2, seed=1)
     assert a == b
     assert sorted(a[3]).count("neutral") == 4 and sorted(a[3]).count("negative") == 10
+
+
+def test_split_keeps_rewrites_with_their_originals() -> None:
+    texts = [f"t{i}" for i in range(100)]
+    labels = ["negative"] * 50 + ["neutral"] * 50
+    together = [(f"t{i}", f"t{i + 50}") for i in range(40)]  # a rude text and its calm rewrite
+    train, held, _, held_l = split(texts, labels, 0.2, seed=1, together=together)
+    assert sorted(train + held) == sorted(texts) and len(held) >= 15
+    for rude, calm in together:
+        assert (rude in held) == (calm in held)
+    assert dict(zip(held, held_l, strict=True)) == {t: labels[texts.index(t)] for t in held}
