@@ -30,10 +30,11 @@ def _negativity(fit, tokenizer, texts: list[str]) -> torch.Tensor:
 def test_ranking_loss_puts_rude_texts_above_their_calm_rewrites(tiny_encoder_dir: Path) -> None:
     from transformers import AutoTokenizer
 
-    rows = tone_replies()[::20]
+    rows = tone_replies()[::20] * 3
     texts = [r["text"] for r in rows] + [t for pair in RUDE_CALM for t in pair]
     labels = [r["tone"] for r in rows] + ["negative"] * 2 * len(RUDE_CALM)  # labels cannot tell them apart
-    cfg = TrainConfig(epochs=4, patience=4, lr=3e-3, pair_weight=3.0, pair_batch=3, seed=3)
+    # One epoch: early stopping cannot hand back a checkpoint from before the pairs were learnt.
+    cfg = TrainConfig(epochs=1, lr=5e-3, head_lr=1e-2, pair_weight=5.0, pair_batch=3, seed=3)
     fit = fit_lora(tiny_encoder_dir, "", texts, labels, cfg, (texts[:30], labels[:30]), pairs=RUDE_CALM)
     tokenizer = AutoTokenizer.from_pretrained(tiny_encoder_dir)
     scores = _negativity(fit, tokenizer, [t for pair in RUDE_CALM for t in pair])
