@@ -45,6 +45,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         encoder_layers=args.encoder_layers,
         pair_weight=args.pair_weight,
         synthetic_pairs=args.synthetic_pairs,
+        label_smoothing=args.label_smoothing,
     )
     update = _progress_bar()
     try:
@@ -125,6 +126,12 @@ def register(commands: argparse._SubParsersAction) -> None:
         type=int,
         default=TrainConfig.synthetic_pairs,
         help="LoRA: rude variants of training texts added to the ranked pairs (0: only written pairs)",
+    )
+    train.add_argument(
+        "--label-smoothing",
+        type=float,
+        default=TrainConfig.label_smoothing,
+        help="LoRA: cross-entropy label smoothing (default 0)",
     )
     train.set_defaults(func=cmd_train)
 

@@ -22,5 +22,6 @@ class TrainConfig:
     pair_weight: float = 1.0  # LoRA: weight of the rude-vs-calm ranking loss (0: off)
     pair_batch: int = 8  # rude/calm pairs per step
     pair_margin: float = 1.0  # log-odds of "negative": rude must exceed its calm rewrite by this
+    label_smoothing: float = 0.0  # LoRA: cross-entropy label smoothing (keeps log-odds unsaturated)
     synthetic_pairs: int = 1500  # LoRA: rude variants of training texts added to the pairs (rudeness.py)
     encoder_layers: int | None = None  # keep only the first layers of the encoder (None: all)

@@ -117,7 +117,7 @@ def fit_lora(
     y = torch.tensor([TONE_LABELS.index(lab) for lab in labels])
     counts = torch.bincount(y, minlength=len(TONE_LABELS)).float()
     weights = counts.sum() / (len(TONE_LABELS) * counts.clamp(min=1))
-    loss_fn = torch.nn.CrossEntropyLoss(weight=weights.to(device))
+    loss_fn = torch.nn.CrossEntropyLoss(weight=weights.to(device), label_smoothing=cfg.label_smoothing)
     optimizer = torch.optim.AdamW(
         [
             {"params": [p for p in model.parameters() if p.requires_grad], "lr": cfg.lr},
