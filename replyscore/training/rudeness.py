@@ -29,8 +29,12 @@ def rude_variant(text: str, rng: random.Random) -> str:
     vocab = _vocabulary()
     text = text.strip()
     stem = _FINAL_PUNCTUATION.sub("", text)
+    first, _, rest = text.partition(" ")
     values = {
         "text": text,
+        "first": first,
+        "rest": rest,
+        "adjective": rng.choice(vocab["adjectives"]),
         "stem": stem,
         "lower": text[:1].lower() + text[1:],
         "upper": stem.upper(),
