@@ -8,7 +8,9 @@
 - operator replies: SentiRuEval-2015 telecom tweets written by operators' support accounts
   (`corpora.is_operator_reply`), labels aggregated per tweet.
 - detox: RUSSE-2022 pairs; the polite rewrite should read less negative (lower P(negative)) than the
-  rude original in >= 95 % of pairs. The dev file by default (its test file has no rewrites).
+  rude original in >= 95 % of pairs. The dev file by default (its test file has no rewrites). Pairs
+  are compared on float64 log-odds, which order them as P(negative) does even where both round to
+  1.0; pairs whose "rewrite" is the original unchanged are left out and counted.
 - CEDR: sentences with joy (expect positive) or anger (expect negative), train and test files.
 """
 
@@ -34,13 +36,29 @@ SAMPLES_TEST_FRACTION = 0.15  # train_model's default held-out share
 BATCH = 256
 
 
-def tone_probabilities(model: ReplyLanguageModel, texts: Sequence[str]) -> np.ndarray:
-    """(N, labels) tone probabilities in `model.labels` order, unrounded."""
+def tone_logits(model: ReplyLanguageModel, texts: Sequence[str]) -> np.ndarray:
+    """(N, labels) tone logits in `model.labels` order."""
     chunks = [
-        model.tone.probabilities(pooled_features(model.encoder, texts[lo : lo + BATCH])[0])
+        model.tone.logits(pooled_features(model.encoder, texts[lo : lo + BATCH])[0])
         for lo in range(0, len(texts), BATCH)
     ]
     return np.concatenate(chunks) if chunks else np.zeros((0, len(model.labels)))
+
+
+def tone_probabilities(model: ReplyLanguageModel, texts: Sequence[str]) -> np.ndarray:
+    """(N, labels) tone probabilities in `model.labels` order, unrounded."""
+    logits = tone_logits(model, texts).astype(np.float64)
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def negative_log_odds(model: ReplyLanguageModel, logits: np.ndarray) -> np.ndarray:
+    """log P(negative) / (1 - P(negative)) per row, in float64: it orders texts as P(negative) does,
+    also where both probabilities round to 1.0."""
+    neg = model.labels.index("negative")
+    others = np.delete(logits.astype(np.float64), neg, axis=1)
+    top = others.max(axis=1)
+    return logits[:, neg] - (top + np.log(np.exp(others - top[:, None]).sum(axis=1)))
 
 
 def predicted_labels(model: ReplyLanguageModel, probs: np.ndarray) -> list[str]:
@@ -83,15 +101,20 @@ def evaluate_detox(
     if limit is not None and limit < len(pairs):
         pairs = random.Random(seed).sample(pairs, limit)
         sample = f"{limit} random pairs (seed {seed})"
+    identical = [p for p in pairs if p.rude.strip() == p.polite.strip()]
+    pairs = [p for p in pairs if p.rude.strip() != p.polite.strip()]
     texts = sorted({p.rude for p in pairs} | {p.polite for p in pairs})
+    logits = tone_logits(model, texts)
+    odds = dict(zip(texts, negative_log_odds(model, logits).tolist(), strict=True))
     probs = tone_probabilities(model, texts)
     neg = dict(zip(texts, probs[:, model.labels.index("negative")].tolist(), strict=True))
     labels = dict(zip(texts, predicted_labels(model, probs), strict=True))
     drops = np.array([neg[p.rude] - neg[p.polite] for p in pairs])
-    share = float((drops > 0).mean()) if len(pairs) else 0.0
+    share = float(np.mean([odds[p.rude] > odds[p.polite] for p in pairs])) if pairs else 0.0
     return {
         "split": split_name,
         "pairs": len(pairs),
+        "identical_pairs_left_out": len(identical),
         "rude_texts": len({p.rude for p in pairs}),
         "sample": sample,
         "less_negative_share": round(share, 4),
@@ -163,7 +186,8 @@ def _print(report: dict[str, Any]) -> None:
         print(
             f"{'detox pairs (' + d['split'] + ')':<30} n={d['pairs']:<5} polite reads less negative in "
             f"{d['less_negative_share']:.3f} of pairs ({verdict} target {d['target']}); read negative: "
-            f"rude {d['rude_read_negative']:.3f}, polite {d['polite_read_negative']:.3f}"
+            f"rude {d['rude_read_negative']:.3f}, polite {d['polite_read_negative']:.3f}; "
+            f"{d['identical_pairs_left_out']} pairs with an unchanged rewrite left out"
         )
     else:
         print(report["shared_data"])

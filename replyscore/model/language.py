@@ -49,8 +49,11 @@ class LinearHead:
     weight: np.ndarray  # (classes, dim); one row = logistic regression
     bias: np.ndarray
 
+    def logits(self, features: np.ndarray) -> np.ndarray:
+        return features @ self.weight.T + self.bias
+
     def probabilities(self, features: np.ndarray) -> np.ndarray:
-        logits = features @ self.weight.T + self.bias
+        logits = self.logits(features)
         if self.weight.shape[0] == 1:
             return 1.0 / (1.0 + np.exp(-logits[:, 0]))
         logits -= logits.max(axis=1, keepdims=True)

@@ -18,7 +18,7 @@ from replyscore.model.language import ADAPTER_DIR, ReplyLanguageModel
 from replyscore.model.scorer import TONE_LABELS
 from replyscore.samples import SAMPLES_DIR, labelled_replies, read_jsonl
 from replyscore.training.data import Dataset, read_labelled, split
-from replyscore.training.rudeness import synthetic_pairs
+from replyscore.training.rudeness import RUDENESS_FILE, synthetic_pairs
 from replyscore.training.scenario import fit_scenario_head
 from replyscore.training.tone import (
     Progress,
@@ -84,7 +84,8 @@ def _card(meta: dict[str, Any]) -> str:
         f"(version {meta['base_encoder_version']}), {_layers(meta)}",
         f"- training data: {meta['data']['train']['n']} replies, sha256 {meta['data']['sha256']}; "
         f"{meta['data']['train']['rude_calm_pairs']} written and "
-        f"{meta['data']['train'].get('synthetic_rude_pairs', 0)} synthetic rude/calm pairs ranked",
+        f"{meta['data']['train'].get('synthetic_rude_pairs', 0)} synthetic rude/calm pairs ranked "
+        f"(rudeness.yaml sha256 {meta['data'].get('rudeness_vocabulary_sha256', 'not recorded')})",
         f"- label counts: {json.dumps(meta['data']['train']['counts'])}",
         f"- vague data: {meta['data']['vague']['n']} sentences, sha256 {meta['data']['vague']['sha256']}",
         f"- parameters: {json.dumps(meta['training']['config'])}",
@@ -165,7 +166,9 @@ def train_model(
     out.mkdir(parents=True, exist_ok=True)
     vague_texts, vague_labels = _vague_data(vague_data)
     v_train, v_valid, vl_train, vl_valid = split(vague_texts, [str(x) for x in vague_labels], 0.2, cfg.seed)
-    digest = hashlib.sha256(f"{dataset.sha256}{cfg}".encode()).hexdigest()[:8]
+    vague_sha = hashlib.sha256(vague_data.read_bytes()).hexdigest()
+    rudeness_sha = hashlib.sha256(RUDENESS_FILE.read_bytes()).hexdigest()
+    digest = hashlib.sha256(f"{dataset.sha256}{cfg}{vague_sha}{rudeness_sha}".encode()).hexdigest()[:8]
     meta: dict[str, Any] = {
         "format": 1,
         "version": f"tone-{cfg.mode}-{now_iso()[:10]}-{digest}",
@@ -190,7 +193,8 @@ def train_model(
             "test": {"n": len(test_t)},
             "skipped": dict(dataset.skipped),
             "warnings": dataset.warnings,
-            "vague": {"n": len(vague_texts), "sha256": hashlib.sha256(vague_data.read_bytes()).hexdigest()},
+            "vague": {"n": len(vague_texts), "sha256": vague_sha},
+            "rudeness_vocabulary_sha256": rudeness_sha,
         },
         "training": {"mode": cfg.mode, "config": config_dict(cfg), "history": fit.history},
     }

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from replyscore.eval import corpora, published, tone_quality
@@ -59,7 +60,8 @@ def _fake_shared(root: Path) -> Path:
     (detox / "dev.tsv").write_text(
         "toxic_comment\tneutral_comment1\tneutral_comment2\tneutral_comment3\n"
         "Сами разбирайтесь, не наша проблема.\tДавайте разберёмся вместе.\tПоможем разобраться.\t\n"
-        "Читать не умеете?\tПодскажем, где это написано.\t\t\n",
+        "Читать не умеете?\tПодскажем, где это написано.\t\t\n"
+        "Ждите ответа.\tЖдите ответа.\t\t\n",
         encoding="utf-8",
     )
     cedr = root / "cedr"
@@ -103,6 +105,17 @@ def test_probabilities_are_unrounded_and_ordered(tiny: dict[str, Any]) -> None:
     assert tone_quality.tone_probabilities(model, []).shape == (0, 3)
 
 
+def test_negative_log_odds_order_texts_whose_probability_rounds_to_one(tiny: dict[str, Any]) -> None:
+    model = ReplyLanguageModel.load(tiny["dir"], quantize=False)
+    neg = model.labels.index("negative")
+    logits = np.zeros((3, 3), dtype=np.float32)
+    logits[:, neg] = [40.0, 39.0, 0.0]
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    assert (e / e.sum(axis=1, keepdims=True))[:2, neg].tolist() == [1.0, 1.0]  # a float32 tie
+    odds = tone_quality.negative_log_odds(model, logits)
+    assert odds[0] > odds[1] > odds[2] and odds[2] == pytest.approx(-np.log(2.0))
+
+
 def test_report_without_shared_data(tiny: dict[str, Any]) -> None:
     model = ReplyLanguageModel.load(tiny["dir"])
     report = tone_quality.quality_report(model, tiny["data"], None)
@@ -120,6 +133,7 @@ def test_cli_report_on_corpus_shaped_files(
     assert report["operator_replies"]["n"] == 2  # the customer's tweet is not an operator reply
     detox = report["detox"]
     assert (detox["pairs"], detox["rude_texts"], detox["sample"]) == (3, 2, "all")
+    assert detox["identical_pairs_left_out"] == 1  # an unchanged "rewrite" cannot read less negative
     assert 0.0 <= detox["less_negative_share"] <= 1.0 and detox["target"] == 0.95
     assert report["cedr_joy_anger"]["n"] == 4
     assert {"joy_accuracy", "anger_accuracy"} <= set(report["cedr_joy_anger"])
