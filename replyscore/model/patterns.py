@@ -12,6 +12,7 @@ A pattern is a space-separated sequence of elements, matched over the words of o
     свой?                       an optional element
     *                           any one word
     *0-3                        a gap of 0 to 3 words
+    =лучше > позвонить          context: what stands before ">" must match but is no part of the match
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from replyscore.model.text import Token, fold
 
@@ -37,6 +38,7 @@ class Element:
     grammemes: tuple[tuple[frozenset[str], frozenset[str]], ...] = ()
     optional: bool = False
     gap: tuple[int, int] | None = None
+    context: bool = False  # before ">"
 
     def accepts(self, token: Token) -> bool:
         if self.lemmas is not None and token.lemma not in self.lemmas:
@@ -94,11 +96,17 @@ class Pattern:
 
     @classmethod
     def parse(cls, source: str) -> Pattern:
-        elements = tuple(parse_element(part) for part in source.split())
+        parts = source.split()
+        cut = parts.index(">") if ">" in parts else -1
+        context = tuple(replace(parse_element(part), context=True) for part in parts[: max(cut, 0)])
+        span = tuple(parse_element(part) for part in parts[cut + 1 :])
+        elements = context + span
         if not elements:
             raise PatternError("empty pattern")
         if elements[0].gap or elements[0].optional or elements[-1].gap:
             raise PatternError(f"pattern {source!r} must start and end with a required word")
+        if cut >= 0 and not (context and span and not span[0].gap and not span[0].optional):
+            raise PatternError(f"pattern {source!r}: '>' must stand between words, before a required one")
         needs = tuple(words for e in elements[1:] if not e.optional and (words := e.lemmas or e.forms))
         return cls(source, elements, needs)
 
@@ -113,8 +121,9 @@ class Pattern:
         return first.lemmas or first.forms
 
     def match_at(self, words: Sequence[Token], start: int) -> list[tuple[Token, Element]] | None:
-        """Match at words[start]; return the (token, element) pairs consumed, or None."""
-        return self._match(words, start, 0, [])
+        """Match at words[start]; return the (token, element) pairs consumed past the context, or None."""
+        trail = self._match(words, start, 0, [])
+        return None if trail is None else [pair for pair in trail if not pair[1].context]
 
     def _match(
         self, words: Sequence[Token], pos: int, elem: int, trail: list[tuple[Token, Element]]

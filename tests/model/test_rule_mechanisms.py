@@ -8,7 +8,7 @@ import pytest
 from replyscore.model.checker import Checker
 from replyscore.model.context import TextContext
 from replyscore.model.detectors import find_promises
-from replyscore.model.patterns import Pattern
+from replyscore.model.patterns import Pattern, PatternError
 from replyscore.model.report import Match
 from replyscore.model.rulebook import Rule, Rulebook, RuleFileError, parse_rule
 from replyscore.model.text import Token, analyze, fold
@@ -58,6 +58,16 @@ def test_pattern_prefilter_is_a_necessary_condition() -> None:
                 for p in rule.patterns:
                     if any(p.match_at(words, i) for i in range(len(words))):
                         assert p.may_match(present), (rule.id, p.source, text)
+
+
+def test_words_before_the_context_marker_must_match_but_stay_out_of_the_span() -> None:
+    pattern = Pattern.parse("=лучше =вам? > позвонить<INFN> менеджер")
+    words = _sentences("Лучше вам позвонить менеджеру.")[0]
+    assert [t.text for t, _ in pattern.match_at(words, 0) or []] == ["позвонить", "менеджеру"]
+    assert pattern.match_at(_sentences("Нужно позвонить менеджеру.")[0], 0) is None
+    for bad in ("> позвонить", "=лучше >", "=лучше > позвонить? менеджер", "=лучше > > позвонить"):
+        with pytest.raises(PatternError):
+            Pattern.parse(bad)
 
 
 def _sentences(text: str) -> list[list[Token]]:
@@ -142,6 +152,19 @@ def _off_platform(text: str) -> list[Match]:
         ("Можете позвонить по номеру 8 800 234-56-78.", "Можете написать нам в этом чате."),
         ("Можете позвонить нашему менеджеру завтра.", "Можете написать нам в этом чате завтра."),
         ("Позвонить нам можно с 9 до 18.", "Написать нам в этом чате можно с 9 до 18."),
+        ("Позвоните в поддержку магазина, там подскажут.", "Напишите нам в этом чате, там подскажут."),
+        ("Наберите наш номер, подскажем.", "Напишите нам в этом чате, подскажем."),
+        # Advice: the call alone is the span, whatever advises it.
+        ("Лучше позвонить менеджеру.", "Лучше написать нам в этом чате."),
+        ("Вам лучше позвонить в поддержку магазина.", "Вам лучше написать нам в этом чате."),
+        ("Советуем вам сразу позвонить в нашу поддержку.", "Советуем вам сразу написать нам в этом чате."),
+        ("Рекомендуем набрать наш номер.", "Рекомендуем написать нам в этом чате."),
+        ("Можно позвонить в офис продаж.", "Можно написать нам в этом чате."),
+        ("Стоит позвонить продавцу напрямую.", "Стоит написать нам в этом чате."),
+        ("Лучше всего позвонить нашему менеджеру Ивану.", "Лучше всего написать нам в этом чате."),
+        ("Рекомендуем связаться с менеджером по телефону.", "Рекомендуем написать нам в этом чате."),
+        ("Нужно позвонить в отдел продаж, там помогут.", "Нужно написать нам в этом чате, там помогут."),
+        ("Советуем вам позвонить.", "Советуем вам написать нам в этом чате."),
         # The seller offers to call: the offer becomes an answer in the chat.
         ("Мы вам перезвоним через час.", "Мы ответим вам в этом чате через час."),
         ("Можем позвонить вам завтра.", "Ответим вам в этом чате завтра."),
