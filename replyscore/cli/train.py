@@ -44,6 +44,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         encoder_layers=args.encoder_layers,
         pair_weight=args.pair_weight,
+        pair_margin=args.pair_margin,
         synthetic_pairs=args.synthetic_pairs,
         label_smoothing=args.label_smoothing,
     )
@@ -120,6 +121,12 @@ def register(commands: argparse._SubParsersAction) -> None:
         type=float,
         default=TrainConfig.pair_weight,
         help="LoRA: weight of the loss ranking rude texts above their calm rewrites (0: off)",
+    )
+    train.add_argument(
+        "--pair-margin",
+        type=float,
+        default=TrainConfig.pair_margin,
+        help="LoRA: log-odds of negative by which a rude text must exceed its calm rewrite",
     )
     train.add_argument(
         "--synthetic-pairs",

@@ -16,7 +16,7 @@ class TrainConfig:
     lora_alpha: int = 16
     lora_dropout: float = 0.1
     max_tokens: int = 128
-    patience: int = 2
+    patience: int = 3  # epochs without a better validation macro-F1 before stopping
     head_c: float = 4.0
     seed: int = 13
     pair_weight: float = 1.0  # LoRA: weight of the rude-vs-calm ranking loss (0: off)
