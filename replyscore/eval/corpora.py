@@ -105,6 +105,14 @@ def is_operator_reply(text: str) -> bool:
     )
 
 
+_TWITTER_MARKUP = re.compile(r"^@\w+[,:]?\s*|\s*\^[А-ЯЁ]{2}(?![А-Яа-яЁё])|\s*#\w+|\s*https?://\S+")
+
+
+def without_twitter_markup(text: str) -> str:
+    """The reply as a chat would show it: no opening handle, agent initials, hashtags or links."""
+    return _TWITTER_MARKUP.sub("", text).strip()
+
+
 def operator_replies(root: Path) -> list[Tweet]:
     """Telecom tweets (both files) written by the operators' support accounts."""
     return [

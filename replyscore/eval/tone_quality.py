@@ -6,7 +6,8 @@
   (stratified 15 %, the seed from the model's training config; flagged when the model was trained on
   other data).
 - operator replies: SentiRuEval-2015 telecom tweets written by operators' support accounts
-  (`corpora.is_operator_reply`), labels aggregated per tweet.
+  (`corpora.is_operator_reply`), labels aggregated per tweet; as posted and without the Twitter
+  markup (opening handle, agent initials, hashtags, links).
 - detox: RUSSE-2022 pairs; the polite rewrite should read less negative (lower P(negative)) than the
   rude original in >= 95 % of pairs. The dev file by default (its test file has no rewrites). Pairs
   are compared on float64 log-odds, which order them as P(negative) does even where both round to
@@ -89,8 +90,13 @@ def evaluate_samples(model: ReplyLanguageModel, data: Path) -> dict[str, Any]:
 
 def evaluate_operator_replies(model: ReplyLanguageModel, root: Path) -> dict[str, Any]:
     tweets = [t for t in corpora.operator_replies(root) if t.label is not None]
+    gold = [t.label or "" for t in tweets]
     probs = tone_probabilities(model, [t.text for t in tweets])
-    return _headline(tone_metrics([t.label or "" for t in tweets], predicted_labels(model, probs)))
+    result = _headline(tone_metrics(gold, predicted_labels(model, probs)))
+    # Handles, agent initials and hashtags are no part of what a chat customer reads.
+    bare = tone_probabilities(model, [corpora.without_twitter_markup(t.text) for t in tweets])
+    result["without_markup"] = _headline(tone_metrics(gold, predicted_labels(model, bare)))
+    return result
 
 
 def evaluate_detox(
@@ -177,6 +183,9 @@ def _print(report: dict[str, Any]) -> None:
             )
             if "warning" in m:
                 print(f"  warning: {m['warning']}")
+            if "without_markup" in m:
+                bare = m["without_markup"]
+                print(f"  without handle, initials, hashtags and links: accuracy {bare['accuracy']:.3f}")
     if "cedr_joy_anger" in report:
         c = report["cedr_joy_anger"]
         print(f"  joy read positive {c['joy_accuracy']:.3f}, anger read negative {c['anger_accuracy']:.3f}")

@@ -55,6 +55,19 @@ def test_operator_reply(text: str, expected: bool) -> None:
     assert corpora.is_operator_reply(text) is expected
 
 
+@pytest.mark.parametrize(
+    ("text", "bare"),
+    [
+        ("@client_1, уточните номер договора. ^ИП #МТС", "уточните номер договора."),
+        ("@client_2 Здравствуйте! Проверим сегодня. #билайн", "Здравствуйте! Проверим сегодня."),
+        ("@client_3 Инструкция: http://t.co/abc ^СБ #МТС", "Инструкция:"),
+        ("@client_6 Пришлите номер на pomogite@beeline.ru", "Пришлите номер на pomogite@beeline.ru"),
+    ],
+)
+def test_twitter_markup_is_removed(text: str, bare: str) -> None:
+    assert corpora.without_twitter_markup(text) == bare
+
+
 def test_formats_on_small_files(tmp_path: Path) -> None:
     tweets = tmp_path / "sentirueval2015_tweets" / "telecoms"
     tweets.mkdir(parents=True)

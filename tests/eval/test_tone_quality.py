@@ -131,6 +131,7 @@ def test_cli_report_on_corpus_shaped_files(
     assert tone_quality.main([*args, "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["operator_replies"]["n"] == 2  # the customer's tweet is not an operator reply
+    assert report["operator_replies"]["without_markup"]["n"] == 2
     detox = report["detox"]
     assert (detox["pairs"], detox["rude_texts"], detox["sample"]) == (3, 2, "all")
     assert detox["identical_pairs_left_out"] == 1  # an unchanged "rewrite" cannot read less negative
