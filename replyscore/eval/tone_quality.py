@@ -48,8 +48,12 @@ def tone_logits(model: ReplyLanguageModel, texts: Sequence[str]) -> np.ndarray:
 
 def tone_probabilities(model: ReplyLanguageModel, texts: Sequence[str]) -> np.ndarray:
     """(N, labels) tone probabilities in `model.labels` order, unrounded."""
-    logits = tone_logits(model, texts).astype(np.float64)
-    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return _softmax(tone_logits(model, texts))
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits.astype(np.float64) - logits.max(axis=1, keepdims=True)
+    e = np.exp(shifted)
     return e / e.sum(axis=1, keepdims=True)
 
 
@@ -57,9 +61,8 @@ def negative_log_odds(model: ReplyLanguageModel, logits: np.ndarray) -> np.ndarr
     """log P(negative) / (1 - P(negative)) per row, in float64: it orders texts as P(negative) does,
     also where both probabilities round to 1.0."""
     neg = model.labels.index("negative")
-    others = np.delete(logits.astype(np.float64), neg, axis=1)
-    top = others.max(axis=1)
-    return logits[:, neg] - (top + np.log(np.exp(others - top[:, None]).sum(axis=1)))
+    logits = logits.astype(np.float64)
+    return logits[:, neg] - np.logaddexp.reduce(np.delete(logits, neg, axis=1), axis=1)
 
 
 def predicted_labels(model: ReplyLanguageModel, probs: np.ndarray) -> list[str]:
@@ -112,7 +115,7 @@ def evaluate_detox(
     texts = sorted({p.rude for p in pairs} | {p.polite for p in pairs})
     logits = tone_logits(model, texts)
     odds = dict(zip(texts, negative_log_odds(model, logits).tolist(), strict=True))
-    probs = tone_probabilities(model, texts)
+    probs = _softmax(logits)
     neg = dict(zip(texts, probs[:, model.labels.index("negative")].tolist(), strict=True))
     labels = dict(zip(texts, predicted_labels(model, probs), strict=True))
     drops = np.array([neg[p.rude] - neg[p.polite] for p in pairs])
