@@ -83,6 +83,37 @@ class _VerbSlot:
         return form
 
 
+_VERB_TEMPLATE = re.compile(r"\{verb:([^{}:]+)\}")
+
+
+def readable_replacement(template: str) -> str:
+    """A replacement as a user reads it: a verb slot shows its verb ("{verb:написать} нам в этом чате"
+    -> "написать нам в этом чате"); the verb takes the form of the replaced one."""
+    return _VERB_TEMPLATE.sub(r"\1", template)
+
+
+def slot_verbs(template: str) -> list[str]:
+    """The verbs of a replacement that take the form of the replaced verb."""
+    return _VERB_TEMPLATE.findall(template)
+
+
+_PERSONS = frozenset({"1per", "2per", "3per"})
+_CASES = frozenset({"nomn", "gent", "datv", "accs", "ablt", "loct"})
+
+
+def _unsaid(ctx: TextContext, cand: Candidate, template: str) -> str:
+    """The template without its own pronouns that the sentence already has before the match, in the
+    same person and case: "Нам можно позвонить" -> "Нам можно написать в этом чате", not "... написать
+    нам ..."; "Вам менеджер перезвонит" -> "Вам менеджер ответит в этом чате"."""
+    said = [t.grammemes for t in ctx.words[cand.sentence] if t.end <= cand.start and t.pos == "NPRO"]
+
+    def repeated(word: str) -> bool:
+        m = morphology().parse(fold(word))
+        return m.pos == "NPRO" and any(m.grammemes & g & _PERSONS and m.grammemes & g & _CASES for g in said)
+
+    return " ".join(w for w in template.split(" ") if not repeated(w)) if said else template
+
+
 _SENTENCE_LETTER = re.compile(r"[\s\"«(]*([^\W\d_])")
 
 
@@ -256,7 +287,9 @@ class Checker:
         values: dict[str, object] = {**slots, "match": text, "lower": _lower(ctx, cand), "first": text[:1]}
         if rule.replacements and (verb := _VerbSlot.of(ctx, cand)):
             values["verb"] = verb
-        filled = tuple(f for r in rule.replacements if (f := _fill(r, values)) is not None)
+        filled = tuple(
+            f for r in rule.replacements if (f := _fill(_unsaid(ctx, cand, r), values)) is not None
+        )
         start = cand.start
         if filled and rule.id in self._prepositional:
             phrase = _prepositional_start(ctx, cand)

@@ -13,6 +13,7 @@ A pattern is a space-separated sequence of elements, matched over the words of o
     *                           any one word
     *0-3                        a gap of 0 to 3 words
     =лучше > позвонить          context: what stands before ">" must match but is no part of the match
+    позвонить < =можно          ... and what stands after "<"
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ class Element:
     grammemes: tuple[tuple[frozenset[str], frozenset[str]], ...] = ()
     optional: bool = False
     gap: tuple[int, int] | None = None
-    context: bool = False  # before ">"
+    context: bool = False  # before ">" or after "<"
 
     def accepts(self, token: Token) -> bool:
         if self.lemmas is not None and token.lemma not in self.lemmas:
@@ -98,15 +99,19 @@ class Pattern:
     def parse(cls, source: str) -> Pattern:
         parts = source.split()
         cut = parts.index(">") if ">" in parts else -1
-        context = tuple(replace(parse_element(part), context=True) for part in parts[: max(cut, 0)])
-        span = tuple(parse_element(part) for part in parts[cut + 1 :])
-        elements = context + span
+        tail = parts.index("<") if "<" in parts else len(parts)
+        before = tuple(replace(parse_element(part), context=True) for part in parts[: max(cut, 0)])
+        span = tuple(parse_element(part) for part in parts[cut + 1 : tail])
+        after = tuple(replace(parse_element(part), context=True) for part in parts[tail + 1 :])
+        elements = before + span + after
         if not elements:
             raise PatternError("empty pattern")
         if elements[0].gap or elements[0].optional or elements[-1].gap:
             raise PatternError(f"pattern {source!r} must start and end with a required word")
-        if cut >= 0 and not (context and span and not span[0].gap and not span[0].optional):
+        if cut >= 0 and not (before and span and not span[0].gap and not span[0].optional):
             raise PatternError(f"pattern {source!r}: '>' must stand between words, before a required one")
+        if tail < len(parts) and not (after and span and not span[-1].gap):
+            raise PatternError(f"pattern {source!r}: '<' must stand between words, after no gap")
         needs = tuple(words for e in elements[1:] if not e.optional and (words := e.lemmas or e.forms))
         return cls(source, elements, needs)
 

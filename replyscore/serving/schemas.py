@@ -336,7 +336,16 @@ class RuleInfo(BaseModel):
     severity: Severity
     description: str
     message: str
-    replacements: list[str]
+    replacements: list[str] = Field(
+        description='Suggested fixes as a user reads them: "написать нам в этом чате" (see replacement_note).'
+    )
+    replacement_templates: list[str] = Field(
+        description="The same fixes as the engine fills them: {verb:написать} is that verb in the form of "
+        "the replaced one, {deadline} the response deadline, {match} the matched text."
+    )
+    replacement_note: str | None = Field(
+        description="Which verbs of the replacements take the form of the replaced verb; null if none."
+    )
     examples: Examples
 
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from replyscore.model.categories import CATEGORIES, POLICY_CATEGORIES
+from replyscore.model.checker import readable_replacement, slot_verbs
 from replyscore.model.report import Report
 from replyscore.model.rulebook import UnknownRuleError
 from replyscore.model.scorer import Scorer, ScoreRequest
@@ -114,7 +115,9 @@ class Service:
                     {
                         **r.public(),
                         "message": r.message,
-                        "replacements": list(r.replacements),
+                        "replacements": [readable_replacement(t) for t in r.replacements],
+                        "replacement_templates": list(r.replacements),
+                        "replacement_note": _verb_note(r.replacements),
                         "examples": {
                             "positive": list(r.positive_examples),
                             "negative": list(r.negative_examples),
@@ -127,6 +130,14 @@ class Service:
                 ],
             }
         return self._rules
+
+
+def _verb_note(templates: tuple[str, ...]) -> str | None:
+    verbs = list(dict.fromkeys(v for t in templates for v in slot_verbs(t)))
+    if not verbs:
+        return None
+    quoted = ", ".join(f'"{v}"' for v in verbs)
+    return f"{quoted} takes the form of the replaced verb (person, number, tense, mood)"
 
 
 def error_kind(exc: Exception) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from serving_helpers import LiveServer
 
 from replyscore.model.categories import CATEGORIES
 from replyscore.serving.categories import NAMES
@@ -122,6 +123,18 @@ def test_rules_listing(client: httpx.Client) -> None:
     assert rule["description"] and rule["message"]
     assert len(rule["examples"]["positive"]) >= 3 and len(rule["examples"]["negative"]) >= 3
     assert {c["id"] for c in listing["categories"] if c["policy"]} >= {"PHONE", "LINK", "RUDE"}
+
+
+def test_rule_listing_shows_fixes_as_users_read_them(rules_only: LiveServer) -> None:
+    listing = httpx.get(f"{rules_only.url}/v1/rules", timeout=30).json()
+    rules = {r["id"]: r for r in listing["rules"]}
+    call = rules["OFF_PLATFORM_CALL"]
+    assert call["replacements"] == ["написать нам в этом чате"]
+    assert call["replacement_templates"] == ["{verb:написать} нам в этом чате"]
+    assert call["replacement_note"].startswith('"написать" takes the form of the replaced verb')
+    deadline = rules["PROMISE_WITHOUT_DEADLINE"]  # other slots are shown as they are
+    assert deadline["replacements"] == deadline["replacement_templates"] == ["{match} до {deadline}"]
+    assert deadline["replacement_note"] is None
 
 
 def test_every_category_has_a_name() -> None:
