@@ -36,6 +36,7 @@ def _progress_bar() -> Callable[[str, int, int], None]:
 def cmd_train(args: argparse.Namespace) -> int:
     from replyscore.training.data import TrainingDataError
     from replyscore.training.pipeline import train_model
+    from replyscore.training.tone import UnknownLoraTargetError
 
     cfg = TrainConfig(
         mode=args.mode,
@@ -47,6 +48,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         pair_margin=args.pair_margin,
         synthetic_pairs=args.synthetic_pairs,
         label_smoothing=args.label_smoothing,
+        lora_targets=tuple(args.lora_targets.split(",")),
     )
     update = _progress_bar()
     try:
@@ -58,7 +60,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             base=Path(args.base) if args.base else None,
             progress=update,
         )
-    except TrainingDataError as exc:
+    except (TrainingDataError, UnknownLoraTargetError) as exc:
         raise CliError(str(exc)) from exc
     for warning in meta["data"]["warnings"]:
         print(f"warning: {warning}", file=sys.stderr)
@@ -139,6 +141,12 @@ def register(commands: argparse._SubParsersAction) -> None:
         type=float,
         default=TrainConfig.label_smoothing,
         help="LoRA: cross-entropy label smoothing (default 0)",
+    )
+    train.add_argument(
+        "--lora-targets",
+        default=",".join(TrainConfig.lora_targets),
+        help="LoRA: comma-separated encoder layer names that get adapters "
+        "(query,key,value: attention; dense: attention output and feed-forward)",
     )
     train.set_defaults(func=cmd_train)
 

@@ -15,6 +15,9 @@ class TrainConfig:
     lora_r: int = 8
     lora_alpha: int = 16
     lora_dropout: float = 0.1
+    # encoder linear layers that get adapters; merged at load time, so more of them cost nothing when
+    # serving ("dense": attention output and feed-forward layers)
+    lora_targets: tuple[str, ...] = ("query", "key", "value", "dense")
     max_tokens: int = 128
     patience: int = 3  # epochs without a better validation macro-F1 before stopping
     head_c: float = 4.0

@@ -36,6 +36,10 @@ def _no_progress(stage: str, done: int, total: int) -> None:
     return None
 
 
+class UnknownLoraTargetError(ValueError):
+    """A LoRA target names no linear layer of the encoder."""
+
+
 @dataclass
 class ToneFit:
     head_weight: np.ndarray
@@ -89,7 +93,7 @@ def fit_lora(
     progress: Progress = _no_progress,
     pairs: Sequence[tuple[str, str]] = (),
 ) -> ToneFit:
-    """LoRA adapters on the attention of the encoder plus a linear head, trained jointly;
+    """LoRA adapters on the encoder's linear layers (`cfg.lora_targets`) plus a linear head, trained jointly;
     early stopping on validation macro-F1. With `pairs` (rude text, its calm rewrite) each step
     adds a ranking loss: the rude text's log-odds of "negative" must exceed the calm one's by a
     margin, so rudeness itself reads negative, not only the complaint it carries."""
@@ -101,13 +105,16 @@ def fit_lora(
     base = AutoModel.from_pretrained(encoder_dir, local_files_only=True, dtype=torch.float32)
     if cfg.encoder_layers is not None:
         keep_layers(base, cfg.encoder_layers)
+    linear = sorted({n.rsplit(".", 1)[-1] for n, m in base.named_modules() if isinstance(m, torch.nn.Linear)})
+    if unknown := [t for t in cfg.lora_targets if t not in linear]:
+        raise UnknownLoraTargetError(f"LoRA targets {unknown} are no linear layers of the encoder ({linear})")
     model = get_peft_model(
         base,
         LoraConfig(
             r=cfg.lora_r,
             lora_alpha=cfg.lora_alpha,
             lora_dropout=cfg.lora_dropout,
-            target_modules=["query", "value"],
+            target_modules=list(cfg.lora_targets),
             bias="none",
         ),
     )

@@ -81,3 +81,13 @@ def test_bad_training_data_is_a_clear_error(tmp_path: Path, tiny_encoder_dir: Pa
     out = run("train", "--data", str(path), "--base", str(tiny_encoder_dir), "--out", str(tmp_path / "m"))
     assert out.returncode == 2
     assert "only one class" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_unknown_lora_target_is_a_clear_error(data: Path, tmp_path: Path, tiny_encoder_dir: Path) -> None:
+    out = run(
+        "train",
+        *("--data", str(data), "--base", str(tiny_encoder_dir), "--out", str(tmp_path / "m")),
+        *("--lora-targets", "query,q_proj"),
+    )
+    assert out.returncode == 2
+    assert "['q_proj']" in out.stderr and "dense" in out.stderr and "Traceback" not in out.stderr
