@@ -1,6 +1,10 @@
 """Quality of the tone model: its held-out samples and, when ../shared/data exists, real Russian text.
 
-    python -m replyscore.eval.tone_quality [--model DIR] [--fp32] [--json] [--detox-split dev|train]
+    python -m replyscore.eval.tone_quality [--model DIR] [--fp32] [--model-alone] [--json]
+                                           [--detox-split dev|train]
+
+The tone is measured as the scorer serves it: the model's reading, with the model's `rude_shift`
+added to the log-odds of "negative" where the rules find a text rude; `--model-alone` drops that.
 
 - samples: the held-out split of data/samples/tone, reproduced exactly as `train_model` drew it
   (stratified 15 %, the seed from the model's training config; flagged when the model was trained on
@@ -27,7 +31,9 @@ from typing import Any
 import numpy as np
 
 from replyscore.eval import corpora
-from replyscore.model.language import ReplyLanguageModel, pooled_features
+from replyscore.model.checker import Checker
+from replyscore.model.language import ReplyLanguageModel
+from replyscore.model.scorer import rude_flags, shift_negative_logits
 from replyscore.samples import SAMPLES_DIR
 from replyscore.training.data import read_labelled, split
 from replyscore.training.pipeline import tone_metrics
@@ -37,18 +43,22 @@ SAMPLES_TEST_FRACTION = 0.15  # train_model's default held-out share
 BATCH = 256
 
 
-def tone_logits(model: ReplyLanguageModel, texts: Sequence[str]) -> np.ndarray:
-    """(N, labels) tone logits in `model.labels` order."""
-    chunks = [
-        model.tone.logits(pooled_features(model.encoder, texts[lo : lo + BATCH])[0])
-        for lo in range(0, len(texts), BATCH)
-    ]
-    return np.concatenate(chunks) if chunks else np.zeros((0, len(model.labels)))
+def tone_logits(model: ReplyLanguageModel, texts: Sequence[str], rules: Checker | None = None) -> np.ndarray:
+    """(N, labels) tone logits in `model.labels` order: the model alone, or with `rules` as served
+    (the model's `rude_shift` added to "negative" where the rules find a text rude)."""
+    logits = model.tone_logits(texts, BATCH)
+    if rules is None or not model.rude_shift:
+        return logits
+    return shift_negative_logits(
+        logits, rude_flags(rules, texts), model.rude_shift, model.labels.index("negative")
+    )
 
 
-def tone_probabilities(model: ReplyLanguageModel, texts: Sequence[str]) -> np.ndarray:
+def tone_probabilities(
+    model: ReplyLanguageModel, texts: Sequence[str], rules: Checker | None = None
+) -> np.ndarray:
     """(N, labels) tone probabilities in `model.labels` order, unrounded."""
-    return _softmax(tone_logits(model, texts))
+    return _softmax(tone_logits(model, texts, rules))
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:
@@ -82,28 +92,35 @@ def heldout_samples(model: ReplyLanguageModel, data: Path) -> tuple[list[str], l
     return test_t, test_l, model.meta.get("data", {}).get("sha256") == dataset.sha256
 
 
-def evaluate_samples(model: ReplyLanguageModel, data: Path) -> dict[str, Any]:
+def evaluate_samples(model: ReplyLanguageModel, data: Path, rules: Checker | None = None) -> dict[str, Any]:
     texts, gold, same_data = heldout_samples(model, data)
-    result = _headline(tone_metrics(gold, predicted_labels(model, tone_probabilities(model, texts))))
+    result = _headline(tone_metrics(gold, predicted_labels(model, tone_probabilities(model, texts, rules))))
     result["held_out"] = same_data
     if not same_data:
         result["warning"] = f"the model was not trained on {data}: this split is not held out from it"
     return result
 
 
-def evaluate_operator_replies(model: ReplyLanguageModel, root: Path) -> dict[str, Any]:
+def evaluate_operator_replies(
+    model: ReplyLanguageModel, root: Path, rules: Checker | None = None
+) -> dict[str, Any]:
     tweets = [t for t in corpora.operator_replies(root) if t.label is not None]
     gold = [t.label or "" for t in tweets]
-    probs = tone_probabilities(model, [t.text for t in tweets])
+    probs = tone_probabilities(model, [t.text for t in tweets], rules)
     result = _headline(tone_metrics(gold, predicted_labels(model, probs)))
     # Handles, agent initials and hashtags are no part of what a chat customer reads.
-    bare = tone_probabilities(model, [corpora.without_twitter_markup(t.text) for t in tweets])
+    bare = tone_probabilities(model, [corpora.without_twitter_markup(t.text) for t in tweets], rules)
     result["without_markup"] = _headline(tone_metrics(gold, predicted_labels(model, bare)))
     return result
 
 
 def evaluate_detox(
-    model: ReplyLanguageModel, root: Path, split_name: str = "dev", limit: int | None = None, seed: int = 0
+    model: ReplyLanguageModel,
+    root: Path,
+    split_name: str = "dev",
+    limit: int | None = None,
+    seed: int = 0,
+    rules: Checker | None = None,
 ) -> dict[str, Any]:
     pairs = corpora.detox_pairs(root, split_name)
     sample = "all"
@@ -113,7 +130,7 @@ def evaluate_detox(
     identical = [p for p in pairs if p.rude.strip() == p.polite.strip()]
     pairs = [p for p in pairs if p.rude.strip() != p.polite.strip()]
     texts = sorted({p.rude for p in pairs} | {p.polite for p in pairs})
-    logits = tone_logits(model, texts)
+    logits = tone_logits(model, texts, rules)
     odds = dict(zip(texts, negative_log_odds(model, logits).tolist(), strict=True))
     probs = _softmax(logits)
     neg = dict(zip(texts, probs[:, model.labels.index("negative")].tolist(), strict=True))
@@ -137,10 +154,10 @@ def evaluate_detox(
     }
 
 
-def evaluate_cedr(model: ReplyLanguageModel, root: Path) -> dict[str, Any]:
+def evaluate_cedr(model: ReplyLanguageModel, root: Path, rules: Checker | None = None) -> dict[str, Any]:
     sentences = [s for part in ("train", "test") for s in corpora.cedr_sentences(root, part) if s.tone]
     gold = [s.tone or "" for s in sentences]
-    pred = predicted_labels(model, tone_probabilities(model, [s.text for s in sentences]))
+    pred = predicted_labels(model, tone_probabilities(model, [s.text for s in sentences], rules))
     result = _headline(tone_metrics(gold, pred))
     for emotion, expected in (("joy", "positive"), ("anger", "negative")):
         hits = [p == expected for g, p in zip(gold, pred, strict=True) if g == expected]
@@ -155,24 +172,29 @@ def quality_report(
     *,
     detox_split: str = "dev",
     detox_limit: int | None = None,
+    rule_evidence: bool = True,
 ) -> dict[str, Any]:
+    """As served (the tone shifted where the rules find a text rude), or the model alone."""
+    rules = Checker() if rule_evidence else None
     report: dict[str, Any] = {
         "model_version": model.version,
         "quantized": model.encoder.quantized,
-        "samples": evaluate_samples(model, data),
+        "tone": f"served: model + RUDE rule evidence (shift {model.rude_shift})" if rules else "model alone",
+        "samples": evaluate_samples(model, data, rules),
     }
     if root is None:
         report["shared_data"] = f"skipped: no ../shared/data (set ${corpora.SHARED_ENV})"
         return report
     report["shared_data"] = str(root)
-    report["operator_replies"] = evaluate_operator_replies(model, root)
-    report["detox"] = evaluate_detox(model, root, detox_split, detox_limit)
-    report["cedr_joy_anger"] = evaluate_cedr(model, root)
+    report["operator_replies"] = evaluate_operator_replies(model, root, rules)
+    report["detox"] = evaluate_detox(model, root, detox_split, detox_limit, rules=rules)
+    report["cedr_joy_anger"] = evaluate_cedr(model, root, rules)
     return report
 
 
 def _print(report: dict[str, Any]) -> None:
-    print(f"model {report['model_version']} ({'int8' if report['quantized'] else 'fp32'})")
+    precision = "int8" if report["quantized"] else "fp32"
+    print(f"model {report['model_version']} ({precision}); tone {report['tone']}")
     for key, title in (
         ("samples", "held-out samples"),
         ("operator_replies", "SentiRuEval operator replies"),
@@ -216,6 +238,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--fp32", action="store_true", help="evaluate the fp32 encoder (default: int8, as served)"
     )
+    parser.add_argument(
+        "--model-alone",
+        action="store_true",
+        help="the tone model without the RUDE rule evidence the scorer adds (default: as served)",
+    )
     parser.add_argument("--detox-split", choices=("dev", "train"), default="dev")
     parser.add_argument("--detox-limit", type=int, help="a fixed random sample of this many pairs")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -227,6 +254,7 @@ def main(argv: list[str] | None = None) -> int:
         corpora.shared_data_dir(),
         detox_split=args.detox_split,
         detox_limit=args.detox_limit,
+        rule_evidence=not args.model_alone,
     )
     if args.json:
         print(json.dumps(report, ensure_ascii=False))

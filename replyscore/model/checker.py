@@ -334,6 +334,7 @@ class Checker:
             "apology": {"count": apologies, "per_100_words": per_100(apologies)},
             "negation": {"count": negations, "per_100_words": per_100(negations)},
             "vague": {"count": sum(1 for m in matches if m.category == "VAGUE")},
+            "rude": {"count": sum(1 for m in matches if m.category == "RUDE")},
             "promises": {
                 "count": promises,
                 "without_deadline": sum(1 for m in matches if m.category == "NO_DEADLINE"),

@@ -2,7 +2,7 @@
 
 A model directory (versioned, small) holds:
   replyscore_model.json   labels, version, base encoder (and how many of its layers), thresholds,
-                          training facts
+                          rude_shift (how far a RUDE rule finding moves the tone), training facts
   heads.npz               tone_W, tone_b (labels x dim), vague_W, vague_b (1 x dim)
   adapter/                optional LoRA adapter (peft) for the base encoder, merged at load time
   scenario_head.npz       optional scenario head (template scenario of a message or draft)
@@ -104,6 +104,8 @@ class ReplyLanguageModel:
         self.labels: tuple[str, ...] = tuple(meta["labels"])
         self.vague_threshold = float(meta.get("vague_threshold", 0.5))
         self.version: str = str(meta["version"])
+        # Fitted by training on the validation split (training/rule_evidence.py); 0 in older models.
+        self.rude_shift = float(meta.get("rude_shift", 0.0))
         self.scenario_model: EmbeddingHead | None = None
 
     @classmethod
@@ -165,6 +167,14 @@ class ReplyLanguageModel:
             if found:
                 sentences[i].append((a, b, found[0][2]))
 
+    def tone_logits(self, texts: Sequence[str], batch_size: int = 256) -> np.ndarray:
+        """(N, labels) tone logits of the model alone (no rule evidence), in `self.labels` order."""
+        chunks = [
+            self.tone.logits(pooled_features(self.encoder, texts[lo : lo + batch_size])[0])
+            for lo in range(0, len(texts), batch_size)
+        ]
+        return np.concatenate(chunks) if chunks else np.zeros((0, len(self.labels)))
+
     def analyse(self, texts: Sequence[str]) -> list[ModelView]:
         whole, sentences = pooled_features(self.encoder, texts)
         self._sentences_alone(texts, sentences)
@@ -180,5 +190,5 @@ class ReplyLanguageModel:
                     for (a, b, _), p in zip(sentences[i], probs, strict=True)
                     if p >= self.vague_threshold and len(_WORD.findall(texts[i][a:b])) >= MIN_VAGUE_WORDS
                 ]
-            views.append(ModelView([{"label": lab, "score": round(s, 4)} for lab, s in ranked], spans))
+            views.append(ModelView([{"label": lab, "score": s} for lab, s in ranked], spans))
         return views

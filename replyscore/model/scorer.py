@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import numpy as np
+
 from replyscore.model.checker import Checker
 from replyscore.model.css import CssModel
 from replyscore.model.report import Match, Report, TraceStep
@@ -18,12 +20,13 @@ TONE_LABELS = ("negative", "neutral", "positive")
 class ModelView:
     """What the language model says about one text."""
 
-    tone: list[dict[str, Any]]  # Hugging Face pipeline shape: [{label, score}], best first
+    tone: list[dict[str, Any]]  # Hugging Face pipeline shape: [{label, score}], best first, unrounded
     vague_spans: list[tuple[int, int, float]] = field(default_factory=list)  # sentence spans, probability
 
 
 class LanguageModel(Protocol):
     version: str
+    rude_shift: float  # log-odds of "negative" added when the rules find the reply rude
 
     def analyse(self, texts: Sequence[str]) -> list[ModelView]: ...
 
@@ -37,6 +40,34 @@ class ScoreRequest:
 
 
 VAGUE_MODEL_RULE_ID = "VAGUE_PARAPHRASE"  # rules/vague_model.yaml; its matches come from the model
+
+
+def tone_with_rule_evidence(tone: list[dict[str, Any]], rude: bool, shift: float) -> list[dict[str, Any]]:
+    """The served tone: the model's, with `shift` added to the log-odds of "negative" when the rules
+    found the reply rude (a name-calling or mat the encoder may read as neutral), rounded, best first."""
+    probs = {t["label"]: float(t["score"]) for t in tone}
+    if rude and shift and "negative" in probs:
+        boost = float(np.exp(shift))
+        norm = probs["negative"] * boost + (1.0 - probs["negative"])
+        probs = {lab: p * (boost if lab == "negative" else 1.0) / norm for lab, p in probs.items()}
+    ranked = sorted(probs.items(), key=lambda p: -p[1])
+    return [{"label": lab, "score": round(p, 4)} for lab, p in ranked]
+
+
+def shift_negative_logits(logits: np.ndarray, rude: np.ndarray, shift: float, negative: int) -> np.ndarray:
+    """`tone_with_rule_evidence` on a (N, labels) logit matrix: float64, `shift` added to the
+    "negative" column of the rows where `rude`."""
+    out = logits.astype(np.float64, copy=True)
+    out[:, negative] += shift * np.asarray(rude, dtype=bool)
+    return out
+
+
+def rude_flags(checker: Checker, texts: Sequence[str]) -> np.ndarray:
+    """Whether the rules find each text rude (any RUDE finding, whatever a caller selects); a blank
+    text, which the checker refuses, is not."""
+    return np.array(
+        [bool(t.strip()) and checker.check(t).signals["rude"]["count"] > 0 for t in texts], dtype=bool
+    )
 
 
 def with_deadline(slots: Mapping[str, str]) -> Mapping[str, str]:
@@ -92,10 +123,13 @@ class Scorer:
         )
         for i, report in enumerate(valid):
             view = views[i] if views else None
-            if view is not None:
+            tone = None
+            if view is not None and self.language_model is not None:
                 self._merge_model(report, view, report_vague=wants_model_vague[i])
-            report.extra["tone"] = view.tone if view else None
-            report.extra["css"] = self.css.score(report.signals, report.matches, view.tone if view else None)
+                rude = report.signals["rude"]["count"] > 0
+                tone = tone_with_rule_evidence(view.tone, rude, self.language_model.rude_shift)
+            report.extra["tone"] = tone
+            report.extra["css"] = self.css.score(report.signals, report.matches, tone)
         return reports
 
     def _merge_model(self, report: Report, view: ModelView, report_vague: bool) -> None:

@@ -220,6 +220,7 @@ class Signals(BaseModel):
     apology: Rate
     negation: Rate
     vague: Count
+    rude: Count = Field(description="RUDE findings of all rules, selected or not; they shift the tone.")
     promises: Promises
     time_expressions: TimeExpressions
 

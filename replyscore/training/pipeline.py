@@ -12,13 +12,16 @@ from typing import Any
 
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 
+from replyscore.model.checker import Checker
 from replyscore.model.encoder import Encoder
 from replyscore.model.encoder_cache import E5_PREFIX, build_default_encoder
 from replyscore.model.language import ADAPTER_DIR, ReplyLanguageModel
-from replyscore.model.scorer import TONE_LABELS
+from replyscore.model.rulebook import RULES_DIR
+from replyscore.model.scorer import TONE_LABELS, rude_flags, shift_negative_logits
 from replyscore.samples import SAMPLES_DIR, labelled_replies, read_jsonl
 from replyscore.training.data import Dataset, read_labelled, split
 from replyscore.training.rudeness import RUDENESS_FILE, synthetic_pairs
+from replyscore.training.rule_evidence import fit_rude_shift, validation_pairs
 from replyscore.training.scenario import fit_scenario_head
 from replyscore.training.tone import (
     Progress,
@@ -36,6 +39,7 @@ from replyscore.training.tone import (
 )
 
 DEFAULT_VAGUE_DATA = SAMPLES_DIR / "vague_sentences.jsonl"
+RUDE_RULES_FILE = "rude.yaml"  # the rules behind the served tone's rude_shift
 PN_LABELS = ["negative", "positive"]
 
 
@@ -97,9 +101,13 @@ def _card(meta: dict[str, Any]) -> str:
         "|---|---:|---:|---:|",
         f"| tone, fp32 | {m['test_fp32']['accuracy']} | {m['test_fp32']['macro_f1']} | "
         f"{m['test_fp32']['macro_f1_pn']} |",
-        f"| tone, int8 (served) | {m['test_int8']['accuracy']} | {m['test_int8']['macro_f1']} | "
+        f"| tone, int8 | {m['test_int8']['accuracy']} | {m['test_int8']['macro_f1']} | "
         f"{m['test_int8']['macro_f1_pn']} |",
+        f"| tone, int8 + RUDE rule evidence (served) | {m['test_served']['accuracy']} | "
+        f"{m['test_served']['macro_f1']} | {m['test_served']['macro_f1_pn']} |",
         "",
+        f'rude_shift {meta["rude_shift"]}: log-odds of "negative" added when the rules find a reply rude, '
+        f"fitted on the validation split with the training objective: {json.dumps(m['rude_shift_fit'])}",
         f"int8 vs fp32 label agreement on the test split: {m['int8_agreement']}",
         f"vague head (validation): {json.dumps(m['vague'])}",
         f"scenario head (5-fold cross-validation on template examples + sample drafts): "
@@ -168,7 +176,10 @@ def train_model(
     v_train, v_valid, vl_train, vl_valid = split(vague_texts, [str(x) for x in vague_labels], 0.2, cfg.seed)
     vague_sha = hashlib.sha256(vague_data.read_bytes()).hexdigest()
     rudeness_sha = hashlib.sha256(RUDENESS_FILE.read_bytes()).hexdigest()
-    digest = hashlib.sha256(f"{dataset.sha256}{cfg}{vague_sha}{rudeness_sha}".encode()).hexdigest()[:8]
+    rude_rules_sha = hashlib.sha256((RULES_DIR / RUDE_RULES_FILE).read_bytes()).hexdigest()
+    digest = hashlib.sha256(
+        f"{dataset.sha256}{cfg}{vague_sha}{rudeness_sha}{rude_rules_sha}".encode()
+    ).hexdigest()[:8]
     meta: dict[str, Any] = {
         "format": 1,
         "version": f"tone-{cfg.mode}-{now_iso()[:10]}-{digest}",
@@ -195,6 +206,7 @@ def train_model(
             "warnings": dataset.warnings,
             "vague": {"n": len(vague_texts), "sha256": vague_sha},
             "rudeness_vocabulary_sha256": rudeness_sha,
+            "rude_rules_sha256": rude_rules_sha,
         },
         "training": {"mode": cfg.mode, "config": config_dict(cfg), "history": fit.history},
     }
@@ -215,11 +227,23 @@ def train_model(
     meta["metrics"] = {"vague": vague[3], "scenario": fit_scenario_head(adapted, out)}
     write_model_dir(out, vague, fit, meta, "")
     fp32 = predict_labels(ReplyLanguageModel.load(out, quantize=False), test_t)
-    int8 = predict_labels(ReplyLanguageModel.load(out, quantize=True), test_t)
+    served = ReplyLanguageModel.load(out, quantize=True)
+    int8 = predict_labels(served, test_t)
+    checker = Checker()
+    shift_fit = fit_rude_shift(
+        served, valid_t, valid_l, validation_pairs(valid_t, dataset.pairs, cfg.seed), cfg, checker
+    )
+    meta["rude_shift"] = shift_fit["rude_shift"]
+    negative = TONE_LABELS.index("negative")
+    test_logits = shift_negative_logits(
+        served.tone_logits(test_t), rude_flags(checker, test_t), meta["rude_shift"], negative
+    )
     meta["metrics"].update(
         {
+            "rude_shift_fit": shift_fit,
             "test_fp32": tone_metrics(test_l, fp32),
             "test_int8": tone_metrics(test_l, int8),
+            "test_served": tone_metrics(test_l, [TONE_LABELS[i] for i in test_logits.argmax(axis=1)]),
             "int8_agreement": round(
                 sum(a == b for a, b in zip(fp32, int8, strict=True)) / max(1, len(fp32)), 4
             ),

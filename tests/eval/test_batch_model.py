@@ -66,6 +66,7 @@ class FakeModel:
     """A stand-in language model: fixed tone; fails a whole batch that holds "BOOM"."""
 
     version = "fake-1"
+    rude_shift = 0.0
 
     def analyse(self, texts: Sequence[str]) -> list[ModelView]:
         if any("BOOM" in t for t in texts):

@@ -12,6 +12,7 @@ import pytest
 
 from replyscore.eval import corpora, published, tone_quality
 from replyscore.eval.corpora import LabelledText
+from replyscore.model.checker import Checker
 from replyscore.model.language import ReplyLanguageModel
 from replyscore.samples import SAMPLES_DIR, tone_replies
 from replyscore.training.config import TrainConfig
@@ -120,7 +121,20 @@ def test_report_without_shared_data(tiny: dict[str, Any]) -> None:
     model = ReplyLanguageModel.load(tiny["dir"])
     report = tone_quality.quality_report(model, tiny["data"], None)
     assert report["quantized"] and report["shared_data"].startswith("skipped")
-    assert set(report) == {"model_version", "quantized", "samples", "shared_data"}
+    assert set(report) == {"model_version", "quantized", "tone", "samples", "shared_data"}
+    assert report["tone"].startswith("served")
+    alone = tone_quality.quality_report(model, tiny["data"], None, rule_evidence=False)
+    assert alone["tone"] == "model alone"
+
+
+def test_served_logits_add_the_shift_where_the_rules_find_rudeness(tiny: dict[str, Any]) -> None:
+    model = ReplyLanguageModel.load(tiny["dir"], quantize=False)
+    model.rude_shift = 2.5
+    texts = ["Да пошли вы, сами виноваты.", "Заказ приедет 5 декабря."]
+    alone = tone_quality.tone_logits(model, texts)
+    served = tone_quality.tone_logits(model, texts, Checker())
+    moved = tone_quality.negative_log_odds(model, served) - tone_quality.negative_log_odds(model, alone)
+    assert moved == pytest.approx([2.5, 0.0])
 
 
 def test_cli_report_on_corpus_shaped_files(

@@ -92,3 +92,12 @@ def test_deadline_slot_fills_replacements_and_unfilled_ones_are_dropped() -> Non
 def test_invalid_text(bad: object) -> None:
     with pytest.raises(InvalidTextError):
         CHECKER.check(bad)  # type: ignore[arg-type]
+
+
+def test_rude_signal_counts_rudeness_whatever_the_selection() -> None:
+    text = "Сами виноваты, читайте внимательнее. Ваши проблемы."
+    full = CHECKER.check(text)
+    quiet = CHECKER.check(text, RuleSelection.of(disabled_categories=["RUDE"]))
+    assert full.signals["rude"]["count"] == sum(1 for m in full.matches if m.category == "RUDE") >= 2
+    assert not quiet.categories & {"RUDE"} and quiet.signals["rude"] == full.signals["rude"]
+    assert CHECKER.check("Заказ приедет 5 декабря.").signals["rude"]["count"] == 0

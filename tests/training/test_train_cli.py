@@ -62,6 +62,9 @@ def test_train_writes_a_versioned_model_and_eval_reads_it(
     assert meta["base_encoder_version"] and meta["metrics"]["test_int8"]["macro_f1"] >= 0
     card = (out / "MODEL_CARD.md").read_text(encoding="utf-8")
     assert meta["data"]["sha256"] in card and "replyscore train" in card
+    fit = meta["metrics"]["rude_shift_fit"]
+    assert meta["rude_shift"] == fit["rude_shift"] >= 0 and fit["objective_at_fit"] <= fit["objective_at_0"]
+    assert f"rude_shift {meta['rude_shift']}" in card and "test_served" in meta["metrics"]
     assert (out / "adapter").is_dir() == (mode == "lora")
     assert meta["encoder_layers"] == (1 if mode == "lora" else None)  # the tiny encoder has 2
     size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
