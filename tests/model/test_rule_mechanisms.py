@@ -232,6 +232,8 @@ def _off_platform(text: str) -> list[Match]:
         ("Свяжитесь с нами в любом мессенджере.", "Свяжитесь с нами в этом чате."),
         ("Фото пришлите на WhatsApp 8-926-100-20-30.", "Фото пришлите в этом чате."),
         ("В личку пишите, разберёмся.", "В этом чате пишите, разберёмся."),
+        # Saying where the seller is not stays; the channel invited to after it is replaced.
+        ("Мы не отвечаем в Viber, пишите в Telegram @shop.", "Мы не отвечаем в Viber, пишите в этом чате."),
         # A bare name, handle or verb: no prepositional phrase fits there, so nothing is offered.
         ("Наш Telegram: @shop_help", None),
         ("Инста: @decor_home, там все новинки.", None),
