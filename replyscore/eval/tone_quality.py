@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from replyscore.eval import corpora
+from replyscore.model import scorer
 from replyscore.model.checker import Checker
 from replyscore.model.language import ReplyLanguageModel
 from replyscore.model.scorer import rude_flags, shift_negative_logits
@@ -68,11 +69,8 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
 
 
 def negative_log_odds(model: ReplyLanguageModel, logits: np.ndarray) -> np.ndarray:
-    """log P(negative) / (1 - P(negative)) per row, in float64: it orders texts as P(negative) does,
-    also where both probabilities round to 1.0."""
-    neg = model.labels.index("negative")
-    logits = logits.astype(np.float64)
-    return logits[:, neg] - np.logaddexp.reduce(np.delete(logits, neg, axis=1), axis=1)
+    """log P(negative) / (1 - P(negative)) per row, in float64 (see `scorer.negative_log_odds`)."""
+    return scorer.negative_log_odds(logits, model.labels.index("negative"))
 
 
 def predicted_labels(model: ReplyLanguageModel, probs: np.ndarray) -> list[str]:

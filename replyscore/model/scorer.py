@@ -62,6 +62,13 @@ def shift_negative_logits(logits: np.ndarray, rude: np.ndarray, shift: float, ne
     return out
 
 
+def negative_log_odds(logits: np.ndarray, negative: int) -> np.ndarray:
+    """log P(negative) / (1 - P(negative)) per row of (N, labels) logits, in float64: it orders texts as
+    P(negative) does, also where both probabilities round to 1.0."""
+    logits = logits.astype(np.float64)
+    return logits[:, negative] - np.logaddexp.reduce(np.delete(logits, negative, axis=1), axis=1)
+
+
 def rude_flags(checker: Checker, texts: Sequence[str]) -> np.ndarray:
     """Whether the rules find each text rude (any RUDE finding, whatever a caller selects); a blank
     text, which the checker refuses, is not."""

@@ -16,7 +16,7 @@ import numpy as np
 
 from replyscore.model.checker import Checker
 from replyscore.model.language import ReplyLanguageModel
-from replyscore.model.scorer import rude_flags, shift_negative_logits
+from replyscore.model.scorer import negative_log_odds, rude_flags, shift_negative_logits
 from replyscore.training.config import TrainConfig
 from replyscore.training.rudeness import synthetic_pairs
 
@@ -61,7 +61,7 @@ def fit_rude_shift(
         if not pairs or cfg.pair_weight <= 0:
             return cross_entropy
         pz = shift_negative_logits(pair_logits, pair_flags, shift, negative)
-        odds = pz[:, negative] - np.logaddexp.reduce(np.delete(pz, negative, axis=1), axis=1)
+        odds = negative_log_odds(pz, negative)
         ranking = float(np.logaddexp(0.0, cfg.pair_margin - (odds[rude_side] - odds[calm_side])).mean())
         return cross_entropy + cfg.pair_weight * ranking
 
