@@ -121,11 +121,13 @@ class Encoder:
         threads: int | None = None,
         prefix: str | None = None,
         layers: int | None = None,
+        per_token: bool = False,
     ) -> Encoder:
         """Load an encoder folder: ``path``, else $REPLYSCORE_ENCODER, else the default e5.
 
         ``adapter`` is a LoRA adapter (peft) merged into the weights; ``quantize`` gives the int8
-        runtime (``quantized_copy``), straight from the cache when the model was exported before;
+        runtime (``quantized_copy``; ``per_token``: activation scales per token, so a text's result
+        does not depend on its batch), straight from the cache when the model was exported before;
         ``threads`` sets the intra-op thread count; ``prefix`` overrides the stored one; ``layers``
         keeps only the first transformer layers (``keep_layers``).
         """
@@ -150,9 +152,10 @@ class Encoder:
             weights_id = f"{weights_id}@{layers}layers"
         if adapter is not None:
             weights_id = f"{weights_id}+{_adapter_digest(adapter)}"
-        if quantize and (cached := onnx_cache_path(weights_id)).is_file():
+        if quantize and (cached := onnx_cache_path(weights_id, per_token)).is_file():
             runner = OnnxRunner(cached, threads)
-            return cls(runner, tokenizer, config, prefix=prefix, weights_id=weights_id, runtime="onnx-int8")
+            runtime = "onnx-int8-per-token" if per_token else "onnx-int8"
+            return cls(runner, tokenizer, config, prefix=prefix, weights_id=weights_id, runtime=runtime)
         with quiet_transformers():
             model = AutoModel.from_pretrained(path, local_files_only=True, dtype=torch.float32)
         if layers is not None:
@@ -168,7 +171,11 @@ class Encoder:
             runtime="torch-fp32",
             model=model,
         )
-        return encoder.quantized_copy(in_place=True, threads=threads) if quantize else encoder
+        if not quantize:
+            return encoder
+        return encoder.quantized_copy(
+            in_place=True, threads=threads, runtime="onnx-int8-per-token" if per_token else "onnx-int8"
+        )
 
     @property
     def quantized(self) -> bool:
@@ -295,21 +302,24 @@ class Encoder:
     def quantized_copy(
         self, *, in_place: bool = False, threads: int | None = None, runtime: str = "onnx-int8"
     ) -> Encoder:
-        """The int8 runtime of this fp32 encoder: ONNX Runtime, exported once into the cache, or torch
-        dynamic int8 (asked for, or when the export fails). `in_place` may spoil this encoder."""
-        if runtime not in ("onnx-int8", "torch-int8"):
+        """The int8 runtime of this fp32 encoder: ONNX Runtime, exported once into the cache (activation
+        scales per tensor, or per token with "onnx-int8-per-token"), or torch dynamic int8 (asked for,
+        or when the export fails). `in_place` may spoil this encoder."""
+        if runtime not in ("onnx-int8", "onnx-int8-per-token", "torch-int8"):
             raise ValueError(f"unknown int8 runtime {runtime!r}")
         if self.quantized or self.model is None:
             return self
         runner: Runner | None = None
         model = None
-        if runtime == "onnx-int8":
-            dest = onnx_cache_path(self._weights_id)
+        if runtime.startswith("onnx-int8"):
+            per_token = runtime == "onnx-int8-per-token"
+            dest = onnx_cache_path(self._weights_id, per_token)
             try:
                 if not dest.is_file():  # calibrate and export only when the cache lacks the file
                     log.info("exporting the encoder to ONNX int8 (once) into %s", dest)
                     batches = self._calibration_batches()
-                    export_onnx_int8(self.model, outlier_linears(self.model, batches), batches[0], dest)
+                    keep = outlier_linears(self.model, batches)
+                    export_onnx_int8(self.model, keep, batches[0], dest, per_token=per_token)
                 runner = OnnxRunner(dest, threads)
             except Exception as exc:  # any export/runtime failure: the slower torch int8 still serves
                 log.warning(

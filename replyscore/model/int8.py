@@ -3,10 +3,12 @@
 Both quantise Linear weights per channel and activations per tensor at run time. A per-tensor scale
 crushes inputs with outliers, so Linear layers whose calibration inputs show them (max |x| more than
 ``OUTLIER_RATIO`` times mean |x|; in e5-small the FFN output projections of layers 0, 4 and 5) stay
-fp32. A per-tensor scale also lets a reply's result move slightly with its batch neighbours; per-token
-scales would not, but cost the full scorer 16 % of its throughput (README, "Measured"). The ONNX file
-is exported once from the fp32 (adapter-merged) model and cached, keyed by the weights, the recipe
-and the onnxruntime version; later loads need no torch weights at all.
+fp32. A per-tensor scale also lets a reply's result move slightly with its batch neighbours; the
+per-token variant (``per_token_activations``, the ``int8-per-token`` runtime) gives every token its
+own scale, so a reply scores the same alone or in any batch, at about 16 % of the full scorer's
+throughput (README, "Measured"). The ONNX file is exported once from the fp32 (adapter-merged) model
+and cached, keyed by the weights, the recipe and the onnxruntime version; later loads need no torch
+weights at all.
 """
 
 from __future__ import annotations
@@ -88,10 +90,11 @@ def quantize_torch(model: torch.nn.Module, keep_fp32: set[str]) -> torch.nn.Modu
         return quantize_dynamic(model, spec, dtype=torch.qint8, inplace=True)
 
 
-def onnx_cache_path(weights_id: str) -> Path:
+def onnx_cache_path(weights_id: str, per_token: bool = False) -> Path:
     import onnxruntime
 
-    key = hashlib.sha256(f"{weights_id}|{RECIPE}|{onnxruntime.__version__}".encode()).hexdigest()[:20]
+    recipe = f"{RECIPE}+per-token" if per_token else RECIPE
+    key = hashlib.sha256(f"{weights_id}|{recipe}|{onnxruntime.__version__}".encode()).hexdigest()[:20]
     return cache_root() / "onnx" / f"encoder-{key}.onnx"
 
 
@@ -100,9 +103,11 @@ def export_onnx_int8(
     keep_fp32: set[str],
     example: tuple[np.ndarray, np.ndarray],
     dest: Path,
+    per_token: bool = False,
 ) -> Path:
-    """Export the fp32 model's last hidden states to ONNX, quantise it to int8 and write it to `dest`
-    atomically (a temporary folder beside it, then a rename)."""
+    """Export the fp32 model's last hidden states to ONNX, quantise it to int8 (activation scales per
+    tensor, or per token) and write it to `dest` atomically (a temporary folder beside it, then a
+    rename)."""
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -140,8 +145,87 @@ def export_onnx_int8(
             )
         finally:
             logging.disable(logging.NOTSET)
+        if per_token:
+            per_token_activations(int8)
         os.replace(int8, dest)
     return dest
+
+
+def per_token_activations(path: Path) -> None:
+    """Rewrite a `quantize_dynamic` model in place so that each token's activations get their own
+    scale: max |x| / 127 over the token's row, stored as uint8 around a fixed zero point of 128.
+    Each DynamicQuantizeLinear (one scale per tensor, hence per batch) becomes that computation; each
+    of its MatMulInteger -> Cast -> Mul(scale x weight scales) chains becomes ONNX Runtime's fused
+    MatMulIntegerToFloat with the weight scales alone, times the token scales."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    model = onnx.load(str(path))
+    graph = model.graph
+    producer = {out: node for node in graph.node for out in node.output}
+    consumers: dict[str, list[onnx.NodeProto]] = {}
+    for node in graph.node:
+        for name in node.input:
+            consumers.setdefault(name, []).append(node)
+    constants: dict[str, np.ndarray] = {
+        "pt_zero_point": np.array(128, dtype=np.uint8),
+        "pt_offset": np.array(128.5, dtype=np.float32),  # zero point + 0.5: Cast truncates, so it rounds
+        "pt_127": np.array(127.0, dtype=np.float32),
+        "pt_eps": np.array(1e-8, dtype=np.float32),
+        "pt_one": np.array(1.0, dtype=np.float32),
+    }
+    graph.initializer.extend(numpy_helper.from_array(v, k) for k, v in constants.items())
+    replaced: dict[str, list[onnx.NodeProto]] = {}
+    dropped: set[str] = set()
+    for node in graph.node:
+        if node.op_type != "DynamicQuantizeLinear":
+            continue
+        x, (quantized, scale, _) = node.input[0], node.output
+        p = f"{node.name}_per_token"
+        replaced[node.name] = [
+            helper.make_node("Abs", [x], [f"{p}_abs"], name=f"{p}_abs"),
+            helper.make_node("ReduceMax", [f"{p}_abs"], [f"{p}_max"], name=f"{p}_max", axes=[-1], keepdims=1),
+            helper.make_node("Max", [f"{p}_max", "pt_eps"], [f"{p}_peak"], name=f"{p}_peak"),
+            helper.make_node("Div", [f"{p}_peak", "pt_127"], [scale], name=f"{p}_scale"),
+            helper.make_node("Div", ["pt_127", f"{p}_peak"], [f"{p}_inverse"], name=f"{p}_inverse"),
+            helper.make_node("Mul", [x, f"{p}_inverse"], [f"{p}_scaled"], name=f"{p}_scaled"),
+            helper.make_node("Add", [f"{p}_scaled", "pt_offset"], [f"{p}_shifted"], name=f"{p}_shifted"),
+            helper.make_node("Cast", [f"{p}_shifted"], [quantized], name=f"{p}_cast", to=TensorProto.UINT8),
+        ]
+        for matmul in consumers[quantized]:
+            (cast,) = consumers[matmul.output[0]]
+            (rescale,) = consumers[cast.output[0]]
+            scales = producer[next(i for i in rescale.input if i != cast.output[0])]
+            weight_scale = next(i for i in scales.input if i != scale)
+            out = rescale.output[0]
+            replaced[matmul.name] = [
+                helper.make_node(
+                    "MatMulIntegerToFloat",
+                    [
+                        matmul.input[0],
+                        matmul.input[1],
+                        "pt_one",
+                        weight_scale,
+                        "pt_zero_point",
+                        matmul.input[3],
+                    ],
+                    [f"{out}_per_token"],
+                    name=f"{matmul.name}_per_token",
+                    domain="com.microsoft",
+                ),
+                helper.make_node(
+                    "Mul", [f"{out}_per_token", scale], [out], name=f"{matmul.name}_token_scale"
+                ),
+            ]
+            dropped.update({cast.name, rescale.name, scales.name})
+    nodes = [
+        new for node in graph.node if node.name not in dropped for new in replaced.get(node.name, [node])
+    ]
+    del graph.node[:]
+    graph.node.extend(nodes)
+    if not any(op.domain == "com.microsoft" for op in model.opset_import):
+        model.opset_import.append(helper.make_opsetid("com.microsoft", 1))
+    onnx.save(model, str(path))
 
 
 @contextmanager

@@ -13,6 +13,7 @@ def load_scorer(
     *,
     quantize: bool = True,
     threads: int | None = None,
+    per_token: bool = False,
 ) -> Scorer:
     """Rules only, or rules + the language model from `model_dir` ($REPLYSCORE_MODEL, else the packaged
     default; the base encoder is converted into the cache on first use)."""
@@ -20,4 +21,5 @@ def load_scorer(
         return Scorer()
     from replyscore.model.language import ReplyLanguageModel
 
-    return Scorer(language_model=ReplyLanguageModel.load(model_dir, quantize=quantize, threads=threads))
+    model = ReplyLanguageModel.load(model_dir, quantize=quantize, threads=threads, per_token=per_token)
+    return Scorer(language_model=model)

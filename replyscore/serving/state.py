@@ -34,8 +34,9 @@ def load_scorer(settings: Settings) -> Scorer:
         return build(
             rules_only=settings.rules_only,
             model_dir=settings.model_path,
-            quantize=settings.model_runtime == "int8",
+            quantize=settings.model_runtime != "fp32",
             threads=settings.model_threads,
+            per_token=settings.model_runtime == "int8-per-token",
         )
     except (OSError, ValueError) as exc:
         raise ModelLoadError(f"cannot load the language model: {exc}") from exc

@@ -160,6 +160,15 @@ def test_int8_agrees_with_fp32(encoder: Encoder) -> None:
         assert cos.mean() >= 0.99 and cos.min() >= 0.95
 
 
+def test_per_token_int8_scores_a_text_the_same_in_any_batch(encoder: Encoder) -> None:
+    int8 = Encoder.load(build_default_encoder(), quantize=True, per_token=True)
+    assert int8.runtime == "onnx-int8-per-token" and int8.model is None
+    alone = int8.embed(REPLIES, batch_size=1)
+    np.testing.assert_allclose(int8.embed(REPLIES, batch_size=32), alone, atol=1e-5)
+    cos = _cos(alone, encoder.embed(REPLIES))
+    assert cos.mean() >= 0.99 and cos.min() >= 0.95
+
+
 def test_conversion_is_cached(encoder: Encoder) -> None:
     messages: list[str] = []
     first = build_default_encoder(log=messages.append)
@@ -312,7 +321,7 @@ def test_failed_export_falls_back_to_torch_int8(
 ) -> None:
     import replyscore.model.encoder as encoder_module
 
-    def refuse(*_args: object) -> None:
+    def refuse(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("operator not supported")
 
     monkeypatch.setenv("REPLYSCORE_CACHE_DIR", str(tmp_path / "cache"))

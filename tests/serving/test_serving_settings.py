@@ -33,7 +33,10 @@ def test_serve_subcommand_is_registered() -> None:
     assert (args.host, args.port) == ("0.0.0.0", 8123)
 
 
-@pytest.mark.parametrize(("runtime", "expected"), [("fp32", "torch-fp32"), ("int8", "onnx-int8")])
+@pytest.mark.parametrize(
+    ("runtime", "expected"),
+    [("fp32", "torch-fp32"), ("int8", "onnx-int8"), ("int8-per-token", "onnx-int8-per-token")],
+)
 def test_model_runtime_setting_picks_the_encoder(runtime: str, expected: str) -> None:
     from replyscore.model.language import ReplyLanguageModel
     from replyscore.serving.state import load_scorer
