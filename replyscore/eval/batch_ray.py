@@ -26,9 +26,12 @@ from replyscore.model.loading import load_scorer
 class RayScorer:
     """A Ray Data actor: the scorer loaded once, then batches of items -> JSON output rows."""
 
-    def __init__(self, rules_only: bool, model_dir: str | None, threads: int) -> None:
+    def __init__(
+        self, rules_only: bool, model_dir: str | None, threads: int, per_token: bool = False
+    ) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        self.scorer = load_scorer(rules_only, Path(model_dir) if model_dir else None, threads=threads)
+        model = Path(model_dir) if model_dir else None
+        self.scorer = load_scorer(rules_only, model, threads=threads, per_token=per_token)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list[str]]:
         items = [Item.from_json(str(data)) for data in batch["item"]]
@@ -44,6 +47,7 @@ class RayEngine:
         workers: int | None = None,
         cpus_per_worker: int = 1,
         address: str | None = None,
+        per_token: bool = False,
     ) -> None:
         import ray
 
@@ -56,6 +60,7 @@ class RayEngine:
         self.rules_only = rules_only
         self.model_dir = str(model_dir) if model_dir else None
         self.cpus_per_worker = cpus_per_worker
+        self.per_token = per_token
         cluster_cpus = int(ray.cluster_resources().get("CPU", 1))
         self.workers = workers or max(1, cluster_cpus // cpus_per_worker)
 
@@ -76,6 +81,7 @@ class RayEngine:
                 "rules_only": self.rules_only,
                 "model_dir": self.model_dir,
                 "threads": self.cpus_per_worker,
+                "per_token": self.per_token,
             },
             compute=data.ActorPoolStrategy(size=self.workers),
             batch_size=chunk_size,

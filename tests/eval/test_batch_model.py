@@ -98,3 +98,17 @@ def test_a_model_failure_costs_one_row_not_the_chunk(tmp_path: Path) -> None:
         for row in (rows[0], rows[2]):
             assert row["model"] == "fake-1" and row["tone"][0]["label"] == "positive"
             assert row["css"]["tone_used"] is True
+
+
+def test_per_token_int8_makes_a_resumed_run_match_byte_for_byte(tmp_path: Path) -> None:
+    scorer = load_scorer(rules_only=False, per_token=True)
+    source = tmp_path / "chats.jsonl"
+    lines = (SAMPLES / "chats.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)[:12]
+    source.write_text("".join(lines), encoding="utf-8")
+    full = tmp_path / "full.jsonl"
+    run_batch(source, full, LocalEngine(scorer), chunk_size=8, progress=None)
+    part = tmp_path / "part.jsonl"
+    part.write_bytes(b"".join(full.read_bytes().splitlines(keepends=True)[:5]))
+    run_batch(source, part, LocalEngine(scorer), chunk_size=8, progress=None)  # other batch neighbours
+    assert part.read_bytes() == full.read_bytes()
+    assert all(row["tone"] for row in read_output(full))
