@@ -152,10 +152,10 @@ class Encoder:
             weights_id = f"{weights_id}@{layers}layers"
         if adapter is not None:
             weights_id = f"{weights_id}+{_adapter_digest(adapter)}"
+        int8_runtime = "onnx-int8-per-token" if per_token else "onnx-int8"
         if quantize and (cached := onnx_cache_path(weights_id, per_token)).is_file():
             runner = OnnxRunner(cached, threads)
-            runtime = "onnx-int8-per-token" if per_token else "onnx-int8"
-            return cls(runner, tokenizer, config, prefix=prefix, weights_id=weights_id, runtime=runtime)
+            return cls(runner, tokenizer, config, prefix=prefix, weights_id=weights_id, runtime=int8_runtime)
         with quiet_transformers():
             model = AutoModel.from_pretrained(path, local_files_only=True, dtype=torch.float32)
         if layers is not None:
@@ -173,9 +173,7 @@ class Encoder:
         )
         if not quantize:
             return encoder
-        return encoder.quantized_copy(
-            in_place=True, threads=threads, runtime="onnx-int8-per-token" if per_token else "onnx-int8"
-        )
+        return encoder.quantized_copy(in_place=True, threads=threads, runtime=int8_runtime)
 
     @property
     def quantized(self) -> bool:
